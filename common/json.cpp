@@ -1,0 +1,259 @@
+#include "common/json.h"
+
+#include <algorithm>
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace meadow {
+namespace json = boost::json;
+
+std::string json_quote(std::string_view s) { return json::serialize(json::string_view(s.data(), s.size())); }
+
+Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
+  json::parse_options opt;
+  opt.max_depth = max_depth;
+  json::stream_parser p({}, opt);
+  json::error_code ec;
+  std::size_t used = p.write_some(text.data(), text.size(), ec);
+  if (!ec) p.finish(ec);
+  if (!ec && used < text.size()) {
+    // write_some stops after one complete value; anything but whitespace after it is an error.
+    auto rest = text.substr(used);
+    if (rest.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      return make_error(ErrorKind::invalid, "bad-json",
+                        "malformed JSON: unexpected data after the value at byte " + std::to_string(used));
+    }
+  }
+  if (ec) {
+    std::string why = ec.message();
+    if (ec == json::error::too_deep) why = "nesting deeper than " + std::to_string(max_depth) + " levels";
+    return make_error(ErrorKind::invalid, "bad-json",
+                      "malformed JSON at byte " + std::to_string(used) + ": " + why);
+  }
+  return p.release();
+}
+
+Result<json::object> parse_json_object(std::string_view text, std::string_view what) {
+  MEADOW_ASSIGN(json::value v, parse_json(text));
+  if (!v.is_object()) {
+    return make_error(ErrorKind::invalid, "bad-json", std::string(what) + " must be a JSON object");
+  }
+  return std::move(v.as_object());
+}
+
+std::string to_json(const json::value& v) { return json::serialize(v); }
+
+namespace {
+void canonical_into(const json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      const auto& o = v.get_object();
+      std::vector<const json::key_value_pair*> items;
+      items.reserve(o.size());
+      for (const auto& kv : o) items.push_back(&kv);
+      std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+      out += '{';
+      bool first = true;
+      for (auto* kv : items) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::string_view(kv->key()));
+        out += ':';
+        canonical_into(kv->value(), out);
+      }
+      out += '}';
+      break;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        canonical_into(e, out);
+      }
+      out += ']';
+      break;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+const char* kind_name(json::kind k) {
+  switch (k) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64: return "an integer";
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "?";
+}
+
+const json::array& empty_array() {
+  static const json::array a;
+  return a;
+}
+const json::object& empty_object() {
+  static const json::object o;
+  return o;
+}
+}  // namespace
+
+std::string canonical_json(const json::value& v) {
+  std::string out;
+  canonical_into(v, out);
+  return out;
+}
+
+bool JsonFields::has(std::string_view key) const {
+  auto it = obj_.find(json::string_view(key.data(), key.size()));
+  return it != obj_.end() && !it->value().is_null();
+}
+
+void JsonFields::fail(std::string_view key, std::string_view problem) {
+  if (error_) return;
+  error_ = make_error(ErrorKind::invalid, "bad-field",
+                      what_ + ": field '" + std::string(key) + "' " + std::string(problem));
+}
+
+const json::value* JsonFields::find(std::string_view key, bool required) {
+  if (error_) return nullptr;
+  auto it = obj_.find(json::string_view(key.data(), key.size()));
+  if (it == obj_.end() || it->value().is_null()) {
+    if (required) {
+      error_ = make_error(ErrorKind::invalid, "missing-field",
+                          what_ + ": field '" + std::string(key) + "' is required");
+    }
+    return nullptr;
+  }
+  return &it->value();
+}
+
+std::string JsonFields::string(std::string_view key, std::size_t max_len) {
+  const json::value* v = find(key, true);
+  if (!v) return {};
+  if (!v->is_string()) {
+    fail(key, std::string("must be a string, not ") + kind_name(v->kind()));
+    return {};
+  }
+  const auto& s = v->get_string();
+  if (s.size() > max_len) {
+    fail(key, "is longer than " + std::to_string(max_len) + " bytes");
+    return {};
+  }
+  return std::string(s.data(), s.size());
+}
+
+std::string JsonFields::string_or(std::string_view key, std::string fallback, std::size_t max_len) {
+  if (!has(key)) return fallback;
+  return string(key, max_len);
+}
+
+std::int64_t JsonFields::integer(std::string_view key, std::int64_t min, std::int64_t max) {
+  const json::value* v = find(key, true);
+  if (!v) return min;
+  std::int64_t n = 0;
+  if (v->is_int64()) {
+    n = v->get_int64();
+  } else if (v->is_uint64()) {  // only values above INT64_MAX are stored as uint64
+    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return min;
+  } else {
+    fail(key, std::string("must be an integer, not ") + kind_name(v->kind()));
+    return min;
+  }
+  if (n < min || n > max) {
+    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                  ", not " + std::to_string(n));
+    return min;
+  }
+  return n;
+}
+
+std::int64_t JsonFields::integer_or(std::string_view key, std::int64_t min, std::int64_t max,
+                                    std::int64_t fallback) {
+  if (!has(key)) return fallback;
+  return integer(key, min, max);
+}
+
+double JsonFields::number_or(std::string_view key, double min, double max, double fallback) {
+  const json::value* v = find(key, false);
+  if (!v) return fallback;
+  if (!v->is_number()) {
+    fail(key, std::string("must be a number, not ") + kind_name(v->kind()));
+    return fallback;
+  }
+  double d = v->to_number<double>();
+  if (!(d >= min && d <= max)) {
+    fail(key, "must be between " + json::serialize(json::value(min)) + " and " +
+                  json::serialize(json::value(max)));
+    return fallback;
+  }
+  return d;
+}
+
+bool JsonFields::boolean_or(std::string_view key, bool fallback) {
+  const json::value* v = find(key, false);
+  if (!v) return fallback;
+  if (!v->is_bool()) {
+    fail(key, std::string("must be true or false, not ") + kind_name(v->kind()));
+    return fallback;
+  }
+  return v->get_bool();
+}
+
+const json::array& JsonFields::array(std::string_view key, std::size_t max_items) {
+  const json::value* v = find(key, true);
+  if (!v) return empty_array();
+  if (!v->is_array()) {
+    fail(key, std::string("must be an array, not ") + kind_name(v->kind()));
+    return empty_array();
+  }
+  if (v->get_array().size() > max_items) {
+    fail(key, "has more than " + std::to_string(max_items) + " items");
+    return empty_array();
+  }
+  return v->get_array();
+}
+
+const json::array& JsonFields::array_or_empty(std::string_view key, std::size_t max_items) {
+  if (!has(key)) return empty_array();
+  return array(key, max_items);
+}
+
+const json::object& JsonFields::object(std::string_view key) {
+  const json::value* v = find(key, true);
+  if (!v) return empty_object();
+  if (!v->is_object()) {
+    fail(key, std::string("must be an object, not ") + kind_name(v->kind()));
+    return empty_object();
+  }
+  return v->get_object();
+}
+
+std::vector<std::string> JsonFields::strings_or_empty(std::string_view key, std::size_t max_items,
+                                                      std::size_t max_len) {
+  std::vector<std::string> out;
+  const auto& arr = array_or_empty(key, max_items);
+  out.reserve(arr.size());
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    if (!arr[i].is_string()) {
+      fail(key, "item " + std::to_string(i) + " must be a string, not " + kind_name(arr[i].kind()));
+      return {};
+    }
+    const auto& s = arr[i].get_string();
+    if (s.size() > max_len) {
+      fail(key, "item " + std::to_string(i) + " is longer than " + std::to_string(max_len) + " bytes");
+      return {};
+    }
+    out.emplace_back(s.data(), s.size());
+  }
+  return out;
+}
+
+}  // namespace meadow

@@ -1,0 +1,143 @@
+// Operator handlers: jobs, queue statistics, nodes. Every one needs the admin key.
+#include <boost/json/serialize.hpp>
+
+#include "common/json.h"
+#include "coordinator/api/context.h"
+#include "coordinator/api/problem.h"
+#include "coordinator/store/job_codec.h"
+
+namespace meadow::coordinator::api {
+namespace json = boost::json;
+
+namespace {
+
+json::object node_json(const Node& n) {
+  return json::object{{"id", n.id},
+                      {"public_key", crypto::base64_encode(n.public_key)},
+                      {"account", n.account},
+                      {"name", n.name},
+                      {"client", n.client},
+                      {"banned", n.banned},
+                      {"ban_reason", n.ban_reason},
+                      {"registered_ms", n.registered_ms},
+                      {"last_seen_ms", n.last_seen_ms},
+                      {"accepted", n.accepted}};
+}
+
+http::Response job_answer(int status, const Job& job) {
+  return json_response(status, json::serialize(to_json(job)), "admin_job");
+}
+
+}  // namespace
+
+#define MEADOW_ADMIN_GUARD(r, ctx)                       \
+  do {                                                   \
+    auto admin_status_ = authenticate_admin(r, ctx);     \
+    if (!admin_status_.ok()) return problem(admin_status_.error()); \
+  } while (0)
+
+http::Response admin_jobs_create(const http::Request& r, Context& ctx) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  auto obj = parse_json_object(r.body, "job");
+  if (!obj.ok()) return problem(obj.error());
+  auto spec = job_spec_from_json(*obj);
+  if (!spec.ok()) return problem(spec.error());
+  auto id = ctx.scheduler.create_job(std::move(spec).value());
+  if (!id.ok()) return problem(id.error());
+  auto job = ctx.store.get_job(*id);
+  if (!job.ok()) return problem(job.error());
+  ctx.log.info("api", "job " + std::to_string(*id) + " '" + job->spec.name + "' created with " +
+                          std::to_string(job->counts.total()) + " tasks");
+  if (ctx.notify_work) ctx.notify_work(static_cast<std::size_t>(job->counts.queued));
+  auto resp = job_answer(201, *job);
+  resp.set_header("location", "/v1/admin/jobs/" + std::to_string(*id));
+  return resp;
+}
+
+http::Response admin_jobs_list(const http::Request& r, Context& ctx) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  auto jobs = ctx.store.list_jobs(r.query_param("owner").value_or(""));
+  if (!jobs.ok()) return problem(jobs.error());
+  json::array arr;
+  for (const auto& j : *jobs) arr.push_back(to_json(j));
+  return json_response(200, json::serialize(json::object{{"jobs", std::move(arr)}}), "admin_jobs");
+}
+
+http::Response admin_job_get(const http::Request& r, Context& ctx, std::int64_t job_id) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  auto job = ctx.store.get_job(job_id);
+  if (!job.ok()) return problem(job.error());
+  return job_answer(200, *job);
+}
+
+http::Response admin_job_state(const http::Request& r, Context& ctx, std::int64_t job_id, std::string_view action) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  JobState target = action == "pause" ? JobState::paused : action == "resume" ? JobState::active : JobState::cancelled;
+  auto st = ctx.store.set_job_state(job_id, target, ctx.clock.now_ms());
+  if (!st.ok()) return problem(st.error());
+  auto job = ctx.store.get_job(job_id);
+  if (!job.ok()) return problem(job.error());
+  if (target == JobState::active && ctx.notify_work) ctx.notify_work(static_cast<std::size_t>(job->counts.queued));
+  return job_answer(200, *job);
+}
+
+http::Response admin_job_dead(const http::Request& r, Context& ctx, std::int64_t job_id) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  auto job = ctx.store.get_job(job_id);
+  if (!job.ok()) return problem(job.error());
+  auto dead = ctx.store.dead_tasks(job_id, 1000);
+  if (!dead.ok()) return problem(dead.error());
+  json::array arr;
+  for (const auto& d : *dead) {
+    json::array reasons;
+    for (const auto& f : d.failures) {
+      reasons.push_back(json::object{{"attempt", f.attempt}, {"node_id", f.node_id}, {"reason", f.reason}, {"at_ms", f.at_ms}});
+    }
+    arr.push_back(json::object{{"task_id", d.task.id}, {"url", d.task.url}, {"attempts", d.task.attempts},
+                               {"failures", std::move(reasons)}});
+  }
+  return json_response(200, json::serialize(json::object{{"job_id", job_id}, {"tasks", std::move(arr)}}), "admin_dead");
+}
+
+http::Response admin_queue(const http::Request& r, Context& ctx) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  auto st = ctx.store.queue_stats();
+  if (!st.ok()) return problem(st.error());
+  json::array jobs, sites;
+  for (const auto& j : st->jobs) {
+    jobs.push_back(json::object{{"job_id", j.job_id}, {"name", j.name}, {"state", to_string(j.state)}, {"counts", to_json(j.counts)}});
+  }
+  for (const auto& s : st->sites) sites.push_back(json::object{{"site", s.site}, {"counts", to_json(s.counts)}});
+  return json_response(200,
+                       json::serialize(json::object{{"total", to_json(st->total)}, {"jobs", std::move(jobs)}, {"sites", std::move(sites)}}),
+                       "admin_queue");
+}
+
+http::Response admin_nodes(const http::Request& r, Context& ctx) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  auto nodes = ctx.store.list_nodes();
+  if (!nodes.ok()) return problem(nodes.error());
+  json::array arr;
+  for (const auto& n : *nodes) arr.push_back(node_json(n));
+  return json_response(200, json::serialize(json::object{{"nodes", std::move(arr)}}), "admin_nodes");
+}
+
+http::Response admin_node_ban(const http::Request& r, Context& ctx, const std::string& node_id) {
+  MEADOW_ADMIN_GUARD(r, ctx);
+  std::string reason;
+  if (!r.body.empty()) {
+    auto obj = parse_json_object(r.body, "ban");
+    if (!obj.ok()) return problem(obj.error());
+    JsonFields f(*obj, "ban");
+    reason = f.string_or("reason", "", 1024);
+    if (!f.ok()) return problem(f.error());
+  }
+  auto st = ctx.store.ban_node(node_id, reason, ctx.clock.now_ms());
+  if (!st.ok()) return problem(st.error());
+  auto node = ctx.store.get_node(node_id);
+  if (!node.ok()) return problem(node.error());
+  ctx.log.info("api", "node " + node_id + " banned" + (reason.empty() ? "" : ": " + reason));
+  return json_response(200, json::serialize(node_json(*node)), "admin_ban");
+}
+
+}  // namespace meadow::coordinator::api

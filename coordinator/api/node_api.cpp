@@ -1,0 +1,263 @@
+// Protocol v1 handlers for nodes: register, lease (long-poll), extend, upload.
+#include <boost/json/array.hpp>
+
+#include "common/json.h"
+#include "common/protocol.h"
+#include "common/zstd.h"
+#include "coordinator/api/context.h"
+#include "coordinator/api/problem.h"
+
+namespace meadow::coordinator::api {
+namespace json = boost::json;
+
+namespace {
+
+Error bad_content_type(std::string_view want) {
+  return make_error(ErrorKind::invalid, "unsupported-media-type", "the body must be " + std::string(want));
+}
+
+bool content_type_is(const http::Request& r, std::string_view want) {
+  const std::string* ct = r.header("content-type");
+  if (!ct) return false;
+  std::string_view v = *ct;
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  return v == want;
+}
+
+http::Response lease_answer(const LeaseResult& lr, const Context& ctx) {
+  protocol::LeaseResponse resp;
+  resp.tasks = lr.tasks;
+  resp.next_poll_ms = lr.next_poll_ms;
+  resp.server_time_ms = ctx.clock.now_ms();
+  return json_response(200, protocol::to_json(resp), "lease");
+}
+
+// Keeps asking the scheduler until tasks come, the wait ends or the server stops.
+http::Response park_lease(Context& ctx, std::string node_id, int max_tasks, std::int64_t wait_ms,
+                          std::int64_t until_ms) {
+  http::Response r;
+  r.route = "lease";
+  auto park = std::make_shared<http::Park>();
+  park->wait_ms = wait_ms;
+  park->resume = [&ctx, node_id = std::move(node_id), max_tasks, until_ms](bool final) -> http::Response {
+    auto lr = ctx.scheduler.lease(node_id, max_tasks);
+    if (!lr.ok()) return problem(lr.error());
+    std::int64_t left = until_ms - ctx.clock.now_ms();
+    if (lr->tasks.empty() && !final && left > 0) return park_lease(ctx, node_id, max_tasks, left, until_ms);
+    return lease_answer(*lr, ctx);
+  };
+  r.park = std::move(park);
+  return r;
+}
+
+std::vector<std::string> record_links(const json::object& record) {
+  std::vector<std::string> out;
+  auto it = record.find("links");
+  if (it == record.end() || !it->value().is_array()) return out;
+  for (const auto& l : it->value().get_array()) {
+    if (l.is_string()) {
+      out.emplace_back(l.get_string());
+    } else if (l.is_object()) {
+      auto u = l.get_object().find("url");
+      if (u != l.get_object().end() && u->value().is_string()) out.emplace_back(u->value().get_string());
+    }
+    if (out.size() >= 5000) break;
+  }
+  return out;
+}
+
+// Checks one line of an upload against the node and its lease and builds what to store.
+Result<VerifiedResult> verify_line(std::size_t line_no, const protocol::ResultLine& line, const Node& node,
+                                   const crypto::PublicKey& node_key, Context& ctx, std::int64_t now_ms) {
+  std::string where = "line " + std::to_string(line_no) + " (task " + std::to_string(line.task_id) + "): ";
+  auto fail = [&](ErrorKind kind, std::string code, std::string msg) {
+    return make_error(kind, std::move(code), where + msg);
+  };
+  auto task = ctx.store.get_task(line.task_id);
+  if (!task.ok()) return fail(task.error().kind, task.error().code, task.error().message);
+  if (task->node_id != node.id && task->state == TaskState::leased) {
+    return fail(ErrorKind::conflict, "not-your-lease", "task " + std::to_string(line.task_id) + " is leased to another node");
+  }
+  VerifiedResult v;
+  v.task_id = line.task_id;
+  v.token = line.token;
+  v.outcome = line.outcome;
+  v.reason = line.reason;
+  if (line.outcome != protocol::Outcome::ok) return v;
+
+  const json::object& rec = line.record;
+  auto st = protocol::verify_record(rec, node_key);
+  if (!st.ok()) return fail(ErrorKind::invalid, st.error().code, st.error().message);
+  JsonFields f(rec, "record");
+  v.record_id = f.string("record_id", 128);
+  std::int64_t rec_task = f.integer("task_id", 1, INT64_MAX);
+  std::int64_t rec_job = f.integer("job_id", 1, INT64_MAX);
+  std::string rec_node = f.string("node_id", 64);
+  std::string rec_url = f.string("url", protocol::kMaxUrlBytes);
+  if (!f.ok()) return fail(ErrorKind::invalid, f.error().code, f.error().message);
+  if (v.record_id.empty()) return fail(ErrorKind::invalid, "bad-field", "record: field 'record_id' must not be empty");
+  if (rec_task != line.task_id || rec_job != task->job_id) {
+    return fail(ErrorKind::invalid, "record-mismatch", "the record names task " + std::to_string(rec_task) +
+                                                           " of job " + std::to_string(rec_job) + ", not this task");
+  }
+  if (rec_node != node.id) return fail(ErrorKind::invalid, "record-mismatch", "the record names node " + rec_node + ", not the uploader");
+  if (rec_url != task->url) return fail(ErrorKind::invalid, "record-mismatch", "the record's url is not the task's url " + task->url);
+
+  std::string bytes = protocol::record_signing_bytes(rec);
+  if (bytes.size() > ctx.options.max_record_bytes) {
+    return fail(ErrorKind::too_large, "record-too-large",
+                "the record is " + std::to_string(bytes.size()) + " bytes; at most " +
+                    std::to_string(ctx.options.max_record_bytes) + " are accepted");
+  }
+  v.record_sha256 = crypto::sha256_hex(bytes);
+  v.record_json = to_json(rec);
+
+  protocol::Receipt& rc = v.receipt;
+  rc.receipt_id = "rcpt-" + std::to_string(line.task_id) + "-" + std::to_string(line.token);
+  rc.task_id = line.task_id;
+  rc.token = line.token;
+  rc.node_id = node.id;
+  rc.record_id = v.record_id;
+  rc.record_sha256 = v.record_sha256;
+  rc.bytes = static_cast<std::int64_t>(bytes.size());
+  rc.accepted_at_ms = now_ms;
+  rc.coordinator_key_id = ctx.key.public_key().id('c');
+  protocol::sign_receipt(rc, ctx.key);
+
+  auto job = ctx.scheduler.active_job(task->job_id);
+  if (job.ok() && job->has_value()) v.discovered = ctx.scheduler.links_to_follow(**job, *task, record_links(rec));
+  return v;
+}
+
+}  // namespace
+
+http::Response node_register(const http::Request& r, Context& ctx) {
+  if (!content_type_is(r, "application/json")) return problem(bad_content_type("application/json"));
+  auto req = protocol::parse_register_request(r.body);
+  if (!req.ok()) return problem(req.error());
+  auto key = crypto::PublicKey::from_base64(req->public_key);
+  if (!key.ok()) {
+    return problem(make_error(ErrorKind::invalid, "bad-public-key",
+                              "registration: public_key must be a base64 Ed25519 key of 32 bytes"));
+  }
+  auto auth = authenticate_node(r, ctx, &*key);
+  if (!auth.ok()) return problem(auth.error());
+  Node n;
+  n.id = key->id();
+  n.public_key = key->raw();
+  n.account = req->account;
+  n.name = req->name;
+  n.client = req->client;
+  n.registered_ms = ctx.clock.now_ms();
+  auto stored = ctx.store.register_node(n);
+  if (!stored.ok()) return problem(stored.error());
+  if (stored->banned) return problem(make_error(ErrorKind::forbidden, "node-banned", "node " + n.id + " is banned"));
+  if (stored->account != n.account) {
+    return problem(make_error(ErrorKind::conflict, "key-registered",
+                              "this key is already registered to another account; make a new key"));
+  }
+  protocol::RegisterResponse resp{stored->id, stored->account, stored->registered_ms, ctx.key.public_key().base64()};
+  ctx.metrics.add("nodes_registered_total");
+  return json_response(200, protocol::to_json(resp), "register");
+}
+
+http::Response node_lease(const http::Request& r, Context& ctx) {
+  if (!content_type_is(r, "application/json")) return problem(bad_content_type("application/json"));
+  auto node = authenticate_node(r, ctx, nullptr);
+  if (!node.ok()) return problem(node.error());
+  auto req = protocol::parse_lease_request(r.body);
+  if (!req.ok()) return problem(req.error());
+  auto lr = ctx.scheduler.lease(node->id, req->max_tasks);
+  if (!lr.ok()) return problem(lr.error());
+  ctx.metrics.add("leases_total", static_cast<std::int64_t>(lr->tasks.size()));
+  std::int64_t wait = std::min(req->wait_ms, ctx.options.max_long_poll_ms);
+  if (lr->tasks.empty() && wait > 0 && !ctx.draining) {
+    return park_lease(ctx, node->id, req->max_tasks, wait, ctx.clock.now_ms() + wait);
+  }
+  return lease_answer(*lr, ctx);
+}
+
+http::Response node_extend(const http::Request& r, Context& ctx) {
+  if (!content_type_is(r, "application/json")) return problem(bad_content_type("application/json"));
+  auto node = authenticate_node(r, ctx, nullptr);
+  if (!node.ok()) return problem(node.error());
+  auto req = protocol::parse_extend_request(r.body);
+  if (!req.ok()) return problem(req.error());
+  auto resp = ctx.scheduler.extend(node->id, req->leases, req->extend_ms);
+  if (!resp.ok()) return problem(resp.error());
+  return json_response(200, protocol::to_json(*resp), "extend");
+}
+
+http::Response node_upload(const http::Request& r, Context& ctx) {
+  if (!content_type_is(r, "application/x-ndjson")) return problem(bad_content_type("application/x-ndjson"));
+  const std::string* enc = r.header("content-encoding");
+  if (!enc || *enc != "zstd") {
+    return problem(make_error(ErrorKind::invalid, "unsupported-media-type",
+                              "uploads must be zstd-compressed NDJSON with 'Content-Encoding: zstd'"));
+  }
+  auto node = authenticate_node(r, ctx, nullptr);
+  if (!node.ok()) return problem(node.error());
+  auto node_key = crypto::PublicKey::from_raw(node->public_key);
+  if (!node_key.ok()) return problem(node_key.error());
+
+  auto text = zstd::decompress(r.body, ctx.options.max_upload_decompressed);
+  if (!text.ok()) {
+    Error e = std::move(text).error();
+    if (e.kind == ErrorKind::too_large) {
+      e.message = "the upload expands past " + std::to_string(ctx.options.max_upload_decompressed) +
+                  " bytes; send fewer records per upload";
+    } else {
+      e.message = "the upload is not valid zstd: " + e.message;
+    }
+    return problem(e);
+  }
+  std::int64_t now = ctx.clock.now_ms();
+  std::vector<VerifiedResult> results;
+  std::string_view rest = *text;
+  std::size_t line_no = 0;
+  while (!rest.empty()) {
+    std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (results.size() >= ctx.options.max_upload_lines) {
+      return problem(make_error(ErrorKind::too_large, "too-many-results",
+                                "an upload carries at most " + std::to_string(ctx.options.max_upload_lines) +
+                                    " results; split it"));
+    }
+    auto parsed = protocol::parse_result_line(line);
+    if (!parsed.ok()) {
+      Error e = std::move(parsed).error();
+      e.message = "line " + std::to_string(line_no) + ": " + e.message;
+      return problem(e);
+    }
+    auto v = verify_line(line_no, *parsed, *node, *node_key, ctx, now);
+    if (!v.ok()) return problem(v.error());
+    results.push_back(std::move(v).value());
+  }
+  if (results.empty()) return problem(make_error(ErrorKind::invalid, "empty-upload", "the upload holds no results"));
+
+  auto items = ctx.store.complete(node->id, results, now, ctx.scheduler.options().retry_delay_ms);
+  if (!items.ok()) return problem(items.error());
+  std::size_t wake = 0;
+  std::int64_t accepted = 0;
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const auto& item = (*items)[i];
+    if (item.duplicate) continue;
+    if (item.outcome == protocol::Outcome::ok) {
+      ++accepted;
+      wake += results[i].discovered.size();
+    } else if (item.outcome == protocol::Outcome::failed) {
+      ++wake;
+    }
+  }
+  ctx.metrics.add("results_accepted_total", accepted);
+  if (wake > 0 && ctx.notify_work) ctx.notify_work(wake);
+  protocol::UploadResponse resp;
+  resp.items = std::move(items).value();
+  return json_response(200, protocol::to_json(resp), "upload");
+}
+
+}  // namespace meadow::coordinator::api
