@@ -17,11 +17,6 @@
 #include <unordered_map>
 #include <vector>
 
-// GCC 12 at -O2 reports -Wnull-dereference inside Asio's own inlined code (strand
-// comparison, the epoll reactor); those are false positives, so the warning is off for
-// these headers only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,7 +29,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#pragma GCC diagnostic pop
 
 #include "coordinator/api/problem.h"
 

@@ -407,8 +407,8 @@ class SqliteStore final : public Store {
         MEADOW_TRY(s_insert_result_.bind(1, t.id).bind(2, t.job_id).bind(3, node_id).bind(4, r.token)
                        .bind(5, r.record_id).bind_blob(6, blob).bind(7, r.record_sha256).bind(8, receipt)
                        .bind(9, now_ms).exec());
-        MEADOW_TRY(finish_task(t, TaskState::done, now_ms));
         if (!r.discovered.empty()) MEADOW_TRY(discover(t.job_id, r.discovered));
+        MEADOW_TRY(finish_task(t, TaskState::done, now_ms));
         item.receipt = r.receipt;
         ++accepted;
       } else if (r.outcome == protocol::Outcome::skipped) {
