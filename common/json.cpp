@@ -7,7 +7,59 @@
 namespace meadow {
 namespace json = boost::json;
 
-std::string json_quote(std::string_view s) { return json::serialize(json::string_view(s.data(), s.size())); }
+namespace {
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+}  // namespace
+
+std::string json_quote(std::string_view s) {
+  // JSON text is UTF-8: bytes that are not valid UTF-8 become U+FFFD so the result always parses.
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) return json::serialize(json::string_view(s.data(), s.size()));
+  std::string clean(s.substr(0, i));
+  while (i < s.size()) {
+    std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) {
+      clean += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      clean.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return json::serialize(json::string_view(clean.data(), clean.size()));
+}
 
 Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
   json::parse_options opt;
@@ -15,15 +67,16 @@ Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
   json::stream_parser p({}, opt);
   json::error_code ec;
   std::size_t used = p.write_some(text.data(), text.size(), ec);
-  if (!ec) p.finish(ec);
   if (!ec && used < text.size()) {
     // write_some stops after one complete value; anything but whitespace after it is an error.
+    // (Checked before finish(), which would report such input as merely "incomplete".)
     auto rest = text.substr(used);
     if (rest.find_first_not_of(" \t\r\n") != std::string_view::npos) {
       return make_error(ErrorKind::invalid, "bad-json",
                         "malformed JSON: unexpected data after the value at byte " + std::to_string(used));
     }
   }
+  if (!ec) p.finish(ec);
   if (ec) {
     std::string why = ec.message();
     if (ec == json::error::too_deep) why = "nesting deeper than " + std::to_string(max_depth) + " levels";

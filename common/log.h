@@ -2,6 +2,8 @@
 // the sink decides where lines go (stderr, a file, a test's vector).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -47,7 +49,7 @@ class Logger {
 
  private:
   LogSink sink_;
-  LogLevel min_level_;
+  std::atomic<LogLevel> min_level_;
   std::mutex mu_;  // serialises calls into sink_
 };
 

@@ -326,8 +326,13 @@ Result<UploadResponse> parse_upload_response(std::string_view body) {
     item.task_id = i.integer("task_id", 1, INT64_MAX);
     std::string outcome = i.string("outcome", 16);
     item.duplicate = i.boolean_or("duplicate", false);
+    if (i.ok()) {
+      if (outcome == "ok") item.outcome = Outcome::ok;
+      else if (outcome == "failed") item.outcome = Outcome::failed;
+      else if (outcome == "skipped") item.outcome = Outcome::skipped;
+      else i.fail("outcome", "must be \"ok\", \"failed\" or \"skipped\"");
+    }
     if (!i.ok()) return i.error();
-    item.outcome = outcome == "ok" ? Outcome::ok : outcome == "failed" ? Outcome::failed : Outcome::skipped;
     if (i.has("receipt")) {
       const auto& r = i.object("receipt");
       if (!i.ok()) return i.error();
