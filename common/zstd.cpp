@@ -60,7 +60,13 @@ void drive(ZSTD_CCtx* cctx, std::string_view in, ZSTD_EndDirective mode, std::st
 }  // namespace
 
 std::string compress(std::string_view data, int level) {
-  auto cctx = make_cctx(level);
+  // A context per thread and level: creating one costs more than compressing a small record.
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx;
+  thread_local int cctx_level = 0;
+  if (!cctx || cctx_level != level) {
+    cctx = make_cctx(level);
+    cctx_level = level;
+  }
   std::string out(ZSTD_compressBound(data.size()), '\0');
   const size_t rc = ZSTD_compress2(cctx.get(), out.data(), out.size(), data.data(), data.size());
   if (ZSTD_isError(rc)) fatal("ZSTD_compress2", rc);

@@ -140,7 +140,7 @@ const std::vector<Entry>& table() {
        [](Config& c, std::string_view v) { return set_small(c.api.max_upload_lines, "max_upload_results", v, 1, 100'000); },
        [](const Config& c) { return std::to_string(c.api.max_upload_lines); }},
       {{"max_long_poll_ms", "longest a lease request may wait for work"},
-       [](Config& c, std::string_view v) { return set_int(c.api.max_long_poll_ms, "max_long_poll_ms", v, 0, 120'000); },
+       [](Config& c, std::string_view v) { return set_int(c.api.max_long_poll_ms, "max_long_poll_ms", v, 0, protocol::kMaxLongPollMs); },
        [](const Config& c) { return std::to_string(c.api.max_long_poll_ms); }},
       {{"signature_window_s", "how far a signed request's time may be from the coordinator's"},
        [](Config& c, std::string_view v) { return set_int(c.api.signature_window_s, "signature_window_s", v, 5, 3600); },

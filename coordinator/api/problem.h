@@ -1,6 +1,7 @@
 // Errors as RFC 9457 problem+json. Domain error kinds map to HTTP status here and nowhere else.
 #pragma once
 
+#include "common/protocol.h"
 #include "common/result.h"
 #include "coordinator/http/message.h"
 
@@ -13,7 +14,7 @@ int http_status(ErrorKind kind) noexcept;
 http::Response problem(const Error& error);
 
 // The header every response carries: "meadow-protocol: 1.0".
-inline constexpr const char* kProtocolHeader = "meadow-protocol";
-inline constexpr const char* kProtocolVersion = "1.0";
+inline constexpr const char* kProtocolHeader = protocol::kVersionHeader;
+inline constexpr const char* kProtocolVersion = protocol::kVersion;
 
 }  // namespace meadow::coordinator::api

@@ -321,6 +321,7 @@ class SqliteStore final : public Store {
     }
     ReapResult r;
     if (expired.empty()) return r;
+    open_delta_.clear();
     std::map<std::int64_t, std::pair<JobState, int>> job_info;  // state, max_attempts
     for (const auto& t : expired) {
       auto& info = job_info[t.job_id];
@@ -334,10 +335,11 @@ class SqliteStore final : public Store {
       TaskState next = TaskState::queued;
       if (info.first == JobState::cancelled) next = TaskState::cancelled;
       else if (t.attempts >= info.second) next = TaskState::dead;
-      MEADOW_TRY(finish_task(t, next, now_ms));
+      MEADOW_TRY(finish_task(t, next));
       if (next == TaskState::queued) ++r.requeued;
       if (next == TaskState::dead) ++r.dead;
     }
+    MEADOW_TRY(flush_open_counts(now_ms));
     MEADOW_TRY(tx.commit());
     return r;
   }
@@ -359,6 +361,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     MEADOW_TRY(tx.begin());
+    open_delta_.clear();
     std::vector<protocol::UploadItem> items;
     items.reserve(results.size());
     std::vector<ItemError> bad;
@@ -379,19 +382,18 @@ class SqliteStore final : public Store {
         continue;
       }
       const Task& t = *task;
-      // A retried upload of something already accepted: answer as before, count nothing.
-      if (is_final(t.state) && t.token == r.token && t.node_id == node_id) {
+      // A retried upload of something already taken in: answer as before, count nothing. A
+      // record for a task that has since been requeued, dead-lettered or cancelled falls
+      // through to check_lease and is refused.
+      bool same_lease = t.token == r.token && t.node_id == node_id && t.state != TaskState::leased;
+      bool ok_again = r.outcome == protocol::Outcome::ok && t.state == TaskState::done;
+      bool failure_again = r.outcome != protocol::Outcome::ok && t.state != TaskState::done;
+      if (same_lease && (ok_again || failure_again)) {
         item.duplicate = true;
-        if (t.state == TaskState::done) {
+        if (ok_again) {
           MEADOW_ASSIGN(auto receipt, stored_receipt(t.id));
           item.receipt = std::move(receipt);
-          item.outcome = protocol::Outcome::ok;
         }
-        items.push_back(std::move(item));
-        continue;
-      }
-      if (t.state == TaskState::queued && t.token == r.token && t.node_id == node_id && r.outcome != protocol::Outcome::ok) {
-        item.duplicate = true;  // a retried failure report after the task was requeued
         items.push_back(std::move(item));
         continue;
       }
@@ -408,12 +410,12 @@ class SqliteStore final : public Store {
                        .bind(5, r.record_id).bind_blob(6, blob).bind(7, r.record_sha256).bind(8, receipt)
                        .bind(9, now_ms).exec());
         if (!r.discovered.empty()) MEADOW_TRY(discover(t.job_id, r.discovered));
-        MEADOW_TRY(finish_task(t, TaskState::done, now_ms));
+        MEADOW_TRY(finish_task(t, TaskState::done));
         item.receipt = r.receipt;
         ++accepted;
       } else if (r.outcome == protocol::Outcome::skipped) {
         MEADOW_TRY(s_add_failure_.bind(1, t.id).bind(2, t.attempts).bind(3, node_id).bind(4, "skipped: " + r.reason).bind(5, now_ms).exec());
-        MEADOW_TRY(finish_task(t, TaskState::skipped, now_ms));
+        MEADOW_TRY(finish_task(t, TaskState::skipped));
       } else {
         MEADOW_TRY(s_add_failure_.bind(1, t.id).bind(2, t.attempts).bind(3, node_id).bind(4, r.reason).bind(5, now_ms).exec());
         MEADOW_ASSIGN(auto jobs, read_jobs(s_get_job_, [&](Stmt& s) { s.bind(1, t.job_id); }, false));
@@ -422,7 +424,7 @@ class SqliteStore final : public Store {
         TaskState next = js == JobState::cancelled ? TaskState::cancelled
                          : t.attempts >= max_attempts ? TaskState::dead
                                                       : TaskState::queued;
-        MEADOW_TRY(finish_task(t, next, now_ms, now_ms + retry_delay_ms));
+        MEADOW_TRY(finish_task(t, next, now_ms + retry_delay_ms));
       }
       items.push_back(std::move(item));
     }
@@ -439,6 +441,7 @@ class SqliteStore final : public Store {
       return e;
     }
     if (accepted > 0) MEADOW_TRY(s_node_accepted_.bind(1, accepted).bind(2, now_ms).bind(3, node_id).exec());
+    MEADOW_TRY(flush_open_counts(now_ms));
     MEADOW_TRY(tx.commit());
     return items;
   }
@@ -773,12 +776,21 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  // Moves a task out of queued/leased and keeps the job's open count right.
-  Status finish_task(const Task& t, TaskState next, std::int64_t now_ms, std::int64_t available_ms = 0) {
+  // Moves a task out of queued/leased; the job's open count changes in flush_open_counts().
+  Status finish_task(const Task& t, TaskState next, std::int64_t available_ms = 0) {
     MEADOW_TRY(s_set_task_state_.bind(1, static_cast<int>(next)).bind(2, available_ms).bind(3, t.id).exec());
-    if (is_final(next)) {
-      MEADOW_TRY(s_add_open_.bind(1, std::int64_t{-1}).bind(2, t.job_id).exec());
-      MEADOW_TRY(s_job_done_.bind(1, now_ms).bind(2, t.job_id).exec());
+    if (is_final(next)) --open_delta_[t.job_id];
+    return {};
+  }
+
+  // Applies the open-task changes of this transaction once per job, and marks jobs with
+  // nothing left open as done.
+  Status flush_open_counts(std::int64_t now_ms) {
+    auto deltas = std::move(open_delta_);
+    open_delta_.clear();
+    for (const auto& [job_id, delta] : deltas) {
+      MEADOW_TRY(s_add_open_.bind(1, delta).bind(2, job_id).exec());
+      MEADOW_TRY(s_job_done_.bind(1, now_ms).bind(2, job_id).exec());
       if (db_.changes() > 0) ++local_job_writes_;
     }
     return {};
@@ -813,6 +825,7 @@ class SqliteStore final : public Store {
   Db db_;
   std::int64_t last_token_ = 0;
   std::uint64_t local_job_writes_ = 0;
+  std::map<std::int64_t, std::int64_t> open_delta_;  // per job, within the open transaction
   Stmt s_insert_job_, s_insert_task_, s_add_tasks_, s_add_open_, s_job_task_count_, s_job_done_, s_get_job_,
       s_list_jobs_, s_list_jobs_all_, s_active_jobs_, s_job_counts_, s_set_job_state_, s_cancel_queued_,
       s_data_version_, s_get_task_, s_dead_tasks_, s_failures_, s_candidates_, s_lease_task_, s_extend_,

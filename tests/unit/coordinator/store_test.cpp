@@ -187,6 +187,27 @@ TEST_P(StoreTest, RetriedUploadIsADuplicateAndCountsOnce) {
   EXPECT_EQ(store_->get_node("n1")->accepted, 1);
 }
 
+TEST_P(StoreTest, LateRecordForADeadLetteredTaskIsRefusedNotADuplicate) {
+  auto job = *store_->create_job(spec("a", 1), tasks(1), kNow);
+  auto g = lease("n1", 1, kNow, {job});
+  ASSERT_EQ(store_->reap_expired(kNow + 60'000, 10)->dead, 1);
+  auto r = store_->complete("n1", {ok_result(g[0])}, kNow + 60'001, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "task-not-leased");
+  EXPECT_TRUE(store_->results(job, 0, 10)->empty());
+}
+
+TEST_P(StoreTest, RetriedFailureReportIsADuplicate) {
+  auto job = *store_->create_job(spec("a", 3), tasks(1), kNow);
+  auto g = lease("n1", 1, kNow, {job});
+  ASSERT_TRUE(store_->complete("n1", {failed_result(g[0], "timeout")}, kNow + 1, 1000).ok());
+  auto again = store_->complete("n1", {failed_result(g[0], "timeout")}, kNow + 2, 1000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)[0].duplicate);
+  EXPECT_EQ(store_->dead_tasks(job, 10)->size(), 0u);
+  EXPECT_EQ(task(g[0].task.task_id).attempts, 1);
+}
+
 TEST_P(StoreTest, BatchWithOneStaleTokenChangesNothing) {
   auto job = *store_->create_job(spec("a"), tasks(2), kNow);
   auto g = lease("n1", 2, kNow, {job});
