@@ -1,10 +1,5 @@
-#include "http_client.h"
+#include "support/http_client.h"
 
-#include <optional>
-
-// GCC 12 reports -Wnull-dereference inside Asio's inlined internals; false positives.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,7 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#pragma GCC diagnostic pop
+#include <optional>
 
 namespace meadow::testing {
 
@@ -203,8 +198,8 @@ Result<TestHttpResponse> TestHttpClient::read_response(bool head_request) {
     parser.header_limit(1024 * 1024);
     if (head_request) parser.skip(true);
     impl_->lowest().expires_after(impl_->timeout);
-    beast::error_code ec = impl_->run(
-        [&](auto& s, auto h) { bhttp::async_read(s, impl_->buffer, parser, h); });
+    beast::error_code ec =
+        impl_->run([&](auto& s, auto h) { bhttp::async_read(s, impl_->buffer, parser, h); });
     if (ec) {
       impl_->close();
       return client_error("read response", ec);

@@ -50,8 +50,7 @@ class TestHttpClient {
   // Host and User-Agent unless given, and Content-Length for a body unless the headers
   // already set Content-Length or Transfer-Encoding (then the body is framed as they say).
   Result<TestHttpResponse> request(std::string_view method, std::string_view target,
-                                   std::string_view body = {},
-                                   const TestHttpHeaders& headers = {});
+                                   std::string_view body = {}, const TestHttpHeaders& headers = {});
   Result<TestHttpResponse> get(std::string_view target, const TestHttpHeaders& headers = {}) {
     return request("GET", target, {}, headers);
   }
