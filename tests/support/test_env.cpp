@@ -77,12 +77,13 @@ boost::json::object TestNode::record_for(const protocol::TaskLease& task, const 
   return rec;
 }
 
-protocol::ResultLine TestNode::ok_line(const protocol::TaskLease& task, const std::vector<std::string>& links) const {
+protocol::ResultLine TestNode::ok_line(const protocol::TaskLease& task, const std::vector<std::string>& links,
+                                       const std::string& text) const {
   protocol::ResultLine line;
   line.task_id = task.task_id;
   line.token = task.token;
   line.outcome = protocol::Outcome::ok;
-  line.record = record_for(task, "hello", links);
+  line.record = record_for(task, text, links);
   return line;
 }
 

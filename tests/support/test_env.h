@@ -44,7 +44,9 @@ class TestNode {
   // A signed record for a leased task, with the fields the coordinator checks.
   boost::json::object record_for(const protocol::TaskLease& task, const std::string& text = "hello",
                                  const std::vector<std::string>& links = {}) const;
-  protocol::ResultLine ok_line(const protocol::TaskLease& task, const std::vector<std::string>& links = {}) const;
+  // `text` is the record's page text; benchmarks pass a realistic size (a few KB).
+  protocol::ResultLine ok_line(const protocol::TaskLease& task, const std::vector<std::string>& links = {},
+                               const std::string& text = "hello") const;
 
  private:
   crypto::KeyPair key_;
