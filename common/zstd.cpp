@@ -75,7 +75,9 @@ std::string compress(std::string_view data, int level) {
 }
 
 Result<std::string> decompress(std::string_view data, std::size_t max_output) {
-  Decompressor d(max_output);
+  // One decompressor per thread: making a context costs more than a small upload.
+  thread_local Decompressor d(max_output);
+  d.reset(max_output);
   std::string out;
   MEADOW_TRY(d.write(data, out));
   MEADOW_TRY(d.finish());
@@ -167,5 +169,15 @@ Status Decompressor::finish() const {
 }
 
 std::size_t Decompressor::total_out() const noexcept { return impl_->total_out; }
+
+void Decompressor::reset(std::size_t max_output) {
+  Impl& s = *impl_;
+  const size_t rc = ZSTD_DCtx_reset(s.dctx.get(), ZSTD_reset_session_only);
+  if (ZSTD_isError(rc)) fatal("ZSTD_DCtx_reset", rc);
+  s.max_output = max_output;
+  s.total_out = 0;
+  s.mid_frame = false;
+  s.failed.reset();
+}
 
 }  // namespace meadow::zstd

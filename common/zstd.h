@@ -48,6 +48,9 @@ class Decompressor {
   Status write(std::string_view data, std::string& out);
   // Fails with "bad-zstd" if the input ended in the middle of a frame.
   Status finish() const;
+  // Starts a new stream with a new cap, keeping the context and buffers (cheaper than a
+  // new Decompressor).
+  void reset(std::size_t max_output);
   std::size_t total_out() const noexcept;
 
  private:

@@ -203,3 +203,33 @@ TEST(ZstdStreaming, CapCountsAcrossWrites) {
 
 }  // namespace
 }  // namespace meadow::zstd
+
+namespace meadow::zstd {
+namespace {
+
+TEST(ZstdReuse, OneShotCallsAfterAFailureStartClean) {
+  std::string bomb = compress(std::string(1 << 20, 'a'));
+  auto failed = decompress(bomb, 1000);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "decompressed-too-large");
+  auto truncated = decompress(compress("hello world").substr(0, 5), 1000);
+  ASSERT_FALSE(truncated.ok());
+  auto fine = decompress(compress("hello world"), 1000);
+  ASSERT_TRUE(fine.ok()) << fine.error().message;
+  EXPECT_EQ(*fine, "hello world");
+}
+
+TEST(ZstdReuse, ResetDecompressorTakesANewStreamAndCap) {
+  Decompressor d(4);
+  std::string out;
+  EXPECT_FALSE(d.write(compress("more than four"), out).ok());
+  d.reset(100);
+  out.clear();
+  ASSERT_TRUE(d.write(compress("more than four"), out).ok());
+  ASSERT_TRUE(d.finish().ok());
+  EXPECT_EQ(out, "more than four");
+  EXPECT_EQ(d.total_out(), 14u);
+}
+
+}  // namespace
+}  // namespace meadow::zstd
