@@ -32,6 +32,7 @@ const char* title_for(int status) {
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
   }
@@ -43,6 +44,7 @@ http::Response problem(const Error& error) {
   r.status = http_status(error.kind);
   if (error.code == "method-not-allowed") r.status = 405;
   if (error.code == "unsupported-media-type") r.status = 415;
+  if (error.code == "header-too-large") r.status = 431;
   r.content_type = "application/problem+json";
   std::string code = error.code.empty() ? "error" : error.code;
   r.body = "{\"type\":" + json_quote("urn:meadow:problem:" + code) +

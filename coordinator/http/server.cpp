@@ -6,17 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <exception>
-#include <filesystem>
-#include <list>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <type_traits>
-#include <unordered_map>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -29,6 +18,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 #include "coordinator/api/problem.h"
 
@@ -45,11 +45,16 @@ using SteadyClock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
 constexpr const char* kLog = "http";
-constexpr std::size_t kFirstReadBytes = 1024;      // first read of a request: small on purpose
-constexpr std::size_t kKeepBufferBytes = 8 * 1024; // larger read buffers are freed between requests
-constexpr std::int64_t kLingerMs = 1000;           // drain unread input before closing after an error
-constexpr std::size_t kLingerBytes = 1024 * 1024;
+// The first read of a request is small on purpose: an idle connection holds little.
+constexpr std::size_t kFirstReadBytes = 1024;
+// Read buffers that grew larger than this are freed between requests.
+constexpr std::size_t kKeepBufferBytes = std::size_t{8} * 1024;
+// After an error answer, unread input is drained this long (and this much) before closing.
+constexpr std::int64_t kLingerMs = 1000;
+constexpr std::size_t kLingerBytes = std::size_t{1024} * 1024;
 constexpr std::int64_t kTlsShutdownMs = 2000;
+// A parked peer with unread bytes is checked for FIN this often.
+constexpr std::int64_t kRecheckMs = 250;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 Response problem_response(ErrorKind kind, std::string code, std::string message) {
@@ -113,14 +118,20 @@ bool framing_header(std::string_view name) {
   return name == "content-length" || name == "transfer-encoding" || name == "connection";
 }
 
-// Errors that end a connection in the ordinary way: nothing to report above debug level.
+// Malformed input (answered 400), as opposed to a connection that closed or timed out.
 bool is_http_parse_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
 class SessionBase;
-using WaiterList = std::list<std::weak_ptr<SessionBase>>;
+// `raw` stays valid while the entry is listed: a session's destructor removes its entry
+// (under waiters_mu) before the session is gone.
+struct Waiter {
+  SessionBase* raw;
+  std::weak_ptr<SessionBase> weak;
+};
+using WaiterList = std::list<Waiter>;
 
 // What the server core needs from a session, whatever its stream type. The public
 // functions may be called from any thread; they post to the session's strand.
@@ -211,7 +222,7 @@ struct ServerCore {
   bool enqueue_waiter(const std::shared_ptr<SessionBase>& s) {
     std::lock_guard lock(waiters_mu);
     if (waiters_closed) return false;
-    waiters.push_back(s);
+    waiters.push_back(Waiter{s.get(), s});
     s->waiter_pos = std::prev(waiters.end());
     parked.fetch_add(1);
     return true;
@@ -231,12 +242,11 @@ struct ServerCore {
     std::lock_guard lock(waiters_mu);
     if (close) waiters_closed = true;
     while (!waiters.empty() && (close || out.size() < n)) {
-      std::shared_ptr<SessionBase> s = waiters.front().lock();
+      Waiter w = waiters.front();
       waiters.pop_front();
+      w.raw->waiter_pos.reset();
       parked.fetch_sub(1);
-      if (!s) continue;
-      s->waiter_pos.reset();
-      out.push_back(std::move(s));
+      if (auto s = w.weak.lock()) out.push_back(std::move(s));  // else it is being destroyed
     }
     return out;
   }
@@ -288,8 +298,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         remote_(std::move(remote)) {}
 
   ~Session() override {
-    core_.claim_waiter(*this);
-    core_.remove_session(this);
+    try {
+      core_.claim_waiter(*this);
+      core_.remove_session(this);
+    } catch (...) {  // only a failing mutex could throw here; nothing to do about it
+    }
   }
 
   void begin() {
@@ -298,16 +311,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void wake(bool final) override {
-    net::post(stream_.get_executor(),
-              [self = this->shared_from_this(), final] { self->on_wake(final); });
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), final] { self->on_wake(final); });
   }
   void stop() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->on_stop(); });
   }
   void force_close() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      self->close_now();
-    });
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close_now(); });
   }
 
  private:
@@ -318,11 +328,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if constexpr (kTls) {
       state_ = State::handshake;
       lowest().expires_after(Millis(opts().header_timeout_ms));
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->fail(ec, "tls handshake");
-                                self->await_request();
-                              });
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->fail(ec, "tls handshake");
+        self->await_request();
+      });
     } else {
       await_request();
     }
@@ -352,14 +361,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     req_ = Request{};
     req_.remote_address = remote_;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(opts().max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(opts().max_header_bytes, UINT32_MAX)));
     parser_->body_limit(boost::none);  // decided per route once the header is in
     lowest().expires_after(Millis(opts().header_timeout_ms));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                               self->on_header(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -399,30 +406,28 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void read_body() {
     lowest().expires_after(Millis(opts().body_timeout_ms));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec) return self->on_read_error(ec, "read body");
-                        self->handle();
-                      });
+    bhttp::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read_error(ec, "read body");
+      self->handle();
+    });
   }
 
   void body_too_large(std::size_t limit) {
-    respond_error(problem_response(
-        ErrorKind::too_large, "body-too-large",
-        "the request body is larger than " + std::to_string(limit) + " bytes allowed here"));
+    respond_error(problem_response(ErrorKind::too_large, "body-too-large",
+                                   "the request body is larger than " + std::to_string(limit) + " bytes allowed here"));
   }
 
   void on_read_error(beast::error_code ec, const char* what) {
     if (ec == bhttp::error::body_limit) return body_too_large(body_limit_);
     if (ec == bhttp::error::header_limit) {
-      return respond_error(problem_response(
-          ErrorKind::invalid, "header-too-large",
-          "the request header is larger than " + std::to_string(opts().max_header_bytes) +
-              " bytes; send fewer or shorter header fields"));
+      return respond_error(problem_response(ErrorKind::invalid, "header-too-large",
+                                            "the request header is larger than " +
+                                                std::to_string(opts().max_header_bytes) +
+                                                " bytes; send fewer or shorter header fields"));
     }
     if (is_http_parse_error(ec)) {
-      return respond_error(problem_response(ErrorKind::invalid, "bad-request",
-                                            "malformed HTTP/1.1 request: " + ec.message()));
+      return respond_error(
+          problem_response(ErrorKind::invalid, "bad-request", "malformed HTTP/1.1 request: " + ec.message()));
     }
     fail(ec, what);
   }
@@ -445,8 +450,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       core_.log.error(kLog, "handler threw on " + req_.method + " " + req_.path + ": " + e.what());
       r = internal_error();
     } catch (...) {
-      core_.log.error(kLog, "handler threw a non-standard exception on " + req_.method + " " +
-                                req_.path);
+      core_.log.error(kLog, "handler threw a non-standard exception on " + req_.method + " " + req_.path);
       r = internal_error();
     }
     // The observer sees the request without its body; a park closure keeps what it needs.
@@ -472,44 +476,57 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
     if (!core_.enqueue_waiter(this->shared_from_this())) return resume(true);
     park_timer_.expires_at(park_deadline_);
-    park_timer_.async_wait([self = this->shared_from_this(), seq](beast::error_code ec) {
-      self->on_park_timer(seq, ec);
-    });
+    park_timer_.async_wait(
+        [self = this->shared_from_this(), seq](beast::error_code ec) { self->on_park_timer(seq, ec); });
     watch_for_close(seq);
   }
 
-  // Notices a client that goes away while parked, without reading: the socket turns
-  // readable with nothing to read (EOF or reset) or, on Linux, enters CLOSE_WAIT. Bytes
-  // that are really there (a pipelined request, a TLS alert) are left alone, and the
-  // park then ends at its timer.
+  // Notices a client that goes away while parked, without consuming input: when the
+  // socket turns readable, a one-byte MSG_PEEK tells end-of-stream (or a reset) from a
+  // stale readiness event and from real bytes. Real bytes (a pipelined request, a TLS
+  // close_notify) stay unread, so the socket stays readable and waiting on it again would
+  // spin; the peer is then checked every kRecheckMs and counts as gone once it has sent
+  // FIN too (Linux: CLOSE_WAIT; elsewhere such a park ends at its timer).
+  enum class Peer { open, closed, has_data };
+
   void watch_for_close(std::uint64_t seq) {
-    lowest().socket().async_wait(tcp::socket::wait_read,
-                                 [self = this->shared_from_this(), seq](beast::error_code ec) {
-                                   self->on_readable_while_parked(seq, ec);
-                                 });
+    lowest().socket().async_wait(tcp::socket::wait_read, [self = this->shared_from_this(), seq](beast::error_code ec) {
+      self->on_readable_while_parked(seq, ec);
+    });
   }
 
   void on_readable_while_parked(std::uint64_t seq, beast::error_code ec) {
     if (ec == net::error::operation_aborted || seq != park_seq_ || state_ != State::parked) return;
-    if (!ec && !peer_closed()) return;
+    const Peer peer = ec ? Peer::closed : peek_peer();
+    if (peer == Peer::open) return watch_for_close(seq);
+    if (peer == Peer::has_data) return recheck_later(seq);
     if (!core_.claim_waiter(*this)) return;  // already woken; the write will fail instead
     park_.reset();
     fail(ec ? ec : beast::error_code(net::error::eof), "client left a parked request");
   }
 
-  bool peer_closed() {
-    beast::error_code ec;
-    auto& sock = lowest().socket();
-    if (sock.available(ec) == 0 || ec) return true;
+  void recheck_later(std::uint64_t seq) {
+    if (!recheck_timer_) recheck_timer_.emplace(stream_.get_executor());
+    recheck_timer_->expires_after(Millis(kRecheckMs));
+    recheck_timer_->async_wait([self = this->shared_from_this(), seq](beast::error_code ec) {
+      if (!ec) self->on_readable_while_parked(seq, ec);
+    });
+  }
+
+  Peer peek_peer() {
+    const int fd = lowest().socket().native_handle();
+    char byte = 0;
+    const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return Peer::closed;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? Peer::open : Peer::closed;
 #ifdef __linux__
     tcp_info info{};
     socklen_t len = sizeof(info);
-    if (::getsockopt(sock.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-        info.tcpi_state == TCP_CLOSE_WAIT) {
-      return true;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 && info.tcpi_state == TCP_CLOSE_WAIT) {
+      return Peer::closed;
     }
 #endif
-    return false;
+    return Peer::has_data;
   }
 
   void on_park_timer(std::uint64_t seq, beast::error_code ec) {
@@ -529,6 +546,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void stop_watching() {
     beast::error_code ignored;
     lowest().socket().cancel(ignored);  // only the close watch is pending while parked
+    if (recheck_timer_) recheck_timer_->cancel();
   }
 
   void resume(bool final) {
@@ -564,8 +582,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void write_response(Response r) {
     state_ = State::writing;
     if (r.status < 200 || r.status > 599) {
-      core_.log.error(kLog, "handler answered " + req_.path + " with status " +
-                                std::to_string(r.status));
+      core_.log.error(kLog, "handler answered " + req_.path + " with status " + std::to_string(r.status));
       r = internal_error();
     }
     keep_alive_ = keep_alive_ && !close_after_ && !core_.stopping.load();
@@ -602,9 +619,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     resp_ = std::move(r);
     lowest().expires_after(Millis(opts().write_timeout_ms));
     bhttp::async_write(stream_, *out_,
-                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                         self->on_write(ec);
-                       });
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -631,9 +646,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     state_ = State::closing;
     if constexpr (kTls) {
       lowest().expires_after(Millis(std::min(kTlsShutdownMs, opts().write_timeout_ms)));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        self->close_now();
-      });
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->close_now(); });
     } else {
       beast::error_code ignored;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -647,14 +660,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void drain() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
-                                                       beast::error_code ec, std::size_t n) {
-      self->drained_ += n;
-      if (ec || self->drained_ > kLingerBytes || self->state_ != State::closing) {
-        return self->close_now();
-      }
-      self->drain();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerBytes || self->state_ != State::closing) {
+                                return self->close_now();
+                              }
+                              self->drain();
+                            });
   }
 
   void on_stop() {
@@ -667,6 +680,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     state_ = State::closed;
     park_.reset();
     park_timer_.cancel();
+    if (recheck_timer_) recheck_timer_->cancel();
     lowest().close();
   }
 
@@ -687,6 +701,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Response resp_;  // the response being written, kept for the observer
   std::shared_ptr<Park> park_;
   net::steady_timer park_timer_;
+  std::optional<net::steady_timer> recheck_timer_;  // made only when a parked peer sends bytes
   std::string remote_;
   SteadyClock::time_point started_;
   SteadyClock::time_point park_deadline_;
@@ -705,16 +720,15 @@ using PlainSession = Session<beast::tcp_stream>;
 using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 
 void ServerCore::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
-  });
+  acceptor.async_accept(net::make_strand(ioc),
+                        [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
 void ServerCore::on_accept(beast::error_code ec, tcp::socket socket) {
   if (stopping.load() || !acceptor.is_open()) return;
   if (ec) {
     // Out of descriptors or memory: wait a little rather than spin.
-    log.debug(kLog, "accept: " + ec.message());
+    log.warn(kLog, "accept failed: " + ec.message());
     accept_retry.expires_after(Millis(50));
     accept_retry.async_wait([this](beast::error_code wec) {
       if (!wec && !stopping.load()) do_accept();
@@ -800,13 +814,11 @@ struct Server::Impl : ServerCore {
                         "TLS certificate file '" + cert + "' does not exist or is not a file");
     }
     if (!std::filesystem::is_regular_file(key, fs_ec)) {
-      return make_error(ErrorKind::io, "tls-key",
-                        "TLS private key file '" + key + "' does not exist or is not a file");
+      return make_error(ErrorKind::io, "tls-key", "TLS private key file '" + key + "' does not exist or is not a file");
     }
     auto& ctx = tls.emplace(ssl::context::tls_server);
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                    ssl::context::single_dh_use);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
     // Idle TLS connections (parked long-polls) then hold no record buffers.
     SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     beast::error_code ec;
@@ -817,9 +829,9 @@ struct Server::Impl : ServerCore {
     }
     ctx.use_private_key_file(key, ssl::context::pem, ec);
     if (ec) {
-      return make_error(ErrorKind::io, "tls-key",
-                        "cannot load the TLS private key from '" + key + "' (or it does not match '" +
-                            cert + "'): " + ec.message());
+      return make_error(
+          ErrorKind::io, "tls-key",
+          "cannot load the TLS private key from '" + key + "' (or it does not match '" + cert + "'): " + ec.message());
     }
     return ok_status();
   }
@@ -829,8 +841,7 @@ struct Server::Impl : ServerCore {
     auto address = net::ip::make_address(options.bind_address, ec);
     if (ec) {
       return make_error(ErrorKind::invalid, "bad-bind-address",
-                        "bind_address '" + options.bind_address +
-                            "' is not an IPv4 or IPv6 address literal");
+                        "bind_address '" + options.bind_address + "' is not an IPv4 or IPv6 address literal");
     }
     tcp::endpoint endpoint(address, options.port);
     std::string where = options.bind_address + ":" + std::to_string(options.port);
@@ -839,8 +850,7 @@ struct Server::Impl : ServerCore {
     if (!ec) acceptor.bind(endpoint, ec);
     if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      return make_error(ErrorKind::io, "listen-failed",
-                        "cannot listen on " + where + ": " + ec.message());
+      return make_error(ErrorKind::io, "listen-failed", "cannot listen on " + where + ": " + ec.message());
     }
     bound_port = acceptor.local_endpoint(ec).port();
     return ok_status();
@@ -860,15 +870,13 @@ struct Server::Impl : ServerCore {
   }
 };
 
-Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler handler, Logger& log,
-                                              Observer observer) {
+Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler handler, Logger& log, Observer observer) {
   if (!handler) return make_error(ErrorKind::invalid, "no-handler", "the HTTP server needs a handler");
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return make_error(ErrorKind::invalid, "tls-config",
                       "set both tls_cert_file and tls_key_file to serve TLS, or neither");
   }
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), log,
-                                     std::move(observer));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), log, std::move(observer));
   if (!impl->options.tls_cert_file.empty()) MEADOW_TRY(impl->setup_tls());
   MEADOW_TRY(impl->listen());
   impl->do_accept();
@@ -883,6 +891,10 @@ Server::~Server() {
   if (!impl_) return;
   impl_->stopping.store(true);
   impl_->destroying.store(true);
+  // Timers must go before the io_context; a pending wait still holds its Periodic and is
+  // destroyed with the io_context.
+  std::lock_guard lock(impl_->periodic_mu);
+  impl_->periodics.clear();
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->bound_port; }
@@ -911,8 +923,7 @@ void Server::notify_waiters(std::size_t n) {
 
 void Server::every(std::int64_t period_ms, std::function<void()> fn) {
   if (!fn) return;
-  auto p = std::make_shared<Periodic>(*impl_, Millis(std::max<std::int64_t>(1, period_ms)),
-                                      std::move(fn));
+  auto p = std::make_shared<Periodic>(*impl_, Millis(std::max<std::int64_t>(1, period_ms)), std::move(fn));
   std::lock_guard lock(impl_->periodic_mu);
   if (impl_->stopping.load()) return;
   impl_->periodics.push_back(p);

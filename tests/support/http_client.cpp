@@ -104,6 +104,7 @@ struct TestHttpClient::Impl {
     if (tls) {
       lowest().expires_after(timeout);
       ec = run([](auto& s, auto h) {
+        // run() instantiates this for the plain stream too, which has no handshake.
         if constexpr (requires { s.async_handshake(ssl::stream_base::client, h); }) {
           s.async_handshake(ssl::stream_base::client, h);
         }
@@ -139,9 +140,7 @@ Status TestHttpClient::connect() { return impl_->connect(); }
 
 void TestHttpClient::close() { impl_->close(); }
 
-bool TestHttpClient::connected() const {
-  return impl_->open() && impl_->lowest().socket().is_open();
-}
+bool TestHttpClient::connected() const { return impl_->open() && impl_->lowest().socket().is_open(); }
 
 int TestHttpClient::connect_count() const { return impl_->connects; }
 
@@ -150,16 +149,14 @@ void TestHttpClient::set_timeout(std::chrono::milliseconds timeout) { impl_->tim
 Status TestHttpClient::write_raw(std::string_view bytes) {
   MEADOW_TRY(impl_->ensure_connected());
   impl_->lowest().expires_after(impl_->timeout);
-  beast::error_code ec = impl_->run([bytes](auto& s, auto h) {
-    net::async_write(s, net::buffer(bytes.data(), bytes.size()), h);
-  });
+  beast::error_code ec =
+      impl_->run([bytes](auto& s, auto h) { net::async_write(s, net::buffer(bytes.data(), bytes.size()), h); });
   if (ec) return client_error("write", ec);
   return ok_status();
 }
 
 Result<TestHttpResponse> TestHttpClient::request(std::string_view method, std::string_view target,
-                                                 std::string_view body,
-                                                 const TestHttpHeaders& headers) {
+                                                 std::string_view body, const TestHttpHeaders& headers) {
   MEADOW_TRY(impl_->ensure_connected());
   bhttp::request<bhttp::string_body> req;
   req.method_string(method);
@@ -198,8 +195,7 @@ Result<TestHttpResponse> TestHttpClient::read_response(bool head_request) {
     parser.header_limit(1024 * 1024);
     if (head_request) parser.skip(true);
     impl_->lowest().expires_after(impl_->timeout);
-    beast::error_code ec =
-        impl_->run([&](auto& s, auto h) { bhttp::async_read(s, impl_->buffer, parser, h); });
+    beast::error_code ec = impl_->run([&](auto& s, auto h) { bhttp::async_read(s, impl_->buffer, parser, h); });
     if (ec) {
       impl_->close();
       return client_error("read response", ec);

@@ -49,13 +49,12 @@ class TestHttpClient {
   // Sends one request and reads its response (1xx interim responses are skipped). Adds
   // Host and User-Agent unless given, and Content-Length for a body unless the headers
   // already set Content-Length or Transfer-Encoding (then the body is framed as they say).
-  Result<TestHttpResponse> request(std::string_view method, std::string_view target,
-                                   std::string_view body = {}, const TestHttpHeaders& headers = {});
+  Result<TestHttpResponse> request(std::string_view method, std::string_view target, std::string_view body = {},
+                                   const TestHttpHeaders& headers = {});
   Result<TestHttpResponse> get(std::string_view target, const TestHttpHeaders& headers = {}) {
     return request("GET", target, {}, headers);
   }
-  Result<TestHttpResponse> post(std::string_view target, std::string_view body,
-                                const TestHttpHeaders& headers = {}) {
+  Result<TestHttpResponse> post(std::string_view target, std::string_view body, const TestHttpHeaders& headers = {}) {
     return request("POST", target, body, headers);
   }
 
