@@ -1,6 +1,8 @@
 #include "common/json.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -94,44 +96,93 @@ Result<json::object> parse_json_object(std::string_view text, std::string_view w
   return std::move(v.as_object());
 }
 
-std::string to_json(const json::value& v) { return json::serialize(v); }
-
 namespace {
-void canonical_into(const json::value& v, std::string& out) {
+
+void write_value(const json::value& v, std::string& out, bool sorted);
+
+void write_number(double d, std::string& out) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);  // shortest form that reads back exactly
+  out.append(buf, ec == std::errc() ? p : buf);
+}
+
+void write_object(const json::object& o, std::string& out, bool sorted) {
+  out += '{';
+  auto member = [&](const json::key_value_pair& kv, bool first) {
+    if (!first) out += ',';
+    out += json_quote(std::string_view(kv.key().data(), kv.key().size()));
+    out += ':';
+    write_value(kv.value(), out, sorted);
+  };
+  if (sorted) {
+    std::vector<const json::key_value_pair*> items;
+    items.reserve(o.size());
+    for (const auto& kv : o) items.push_back(&kv);
+    std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+    for (std::size_t i = 0; i < items.size(); ++i) member(*items[i], i == 0);
+  } else {
+    bool first = true;
+    for (const auto& kv : o) {
+      member(kv, first);
+      first = false;
+    }
+  }
+  out += '}';
+}
+
+void write_array(const json::array& a, std::string& out, bool sorted) {
+  out += '[';
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (i) out += ',';
+    write_value(a[i], out, sorted);
+  }
+  out += ']';
+}
+
+void write_value(const json::value& v, std::string& out, bool sorted) {
   switch (v.kind()) {
-    case json::kind::object: {
-      const auto& o = v.get_object();
-      std::vector<const json::key_value_pair*> items;
-      items.reserve(o.size());
-      for (const auto& kv : o) items.push_back(&kv);
-      std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-      out += '{';
-      bool first = true;
-      for (auto* kv : items) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::string_view(kv->key()));
-        out += ':';
-        canonical_into(kv->value(), out);
-      }
-      out += '}';
-      break;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        canonical_into(e, out);
-      }
-      out += ']';
-      break;
-    }
-    default:
-      out += json::serialize(v);
+    case json::kind::object: write_object(v.get_object(), out, sorted); break;
+    case json::kind::array: write_array(v.get_array(), out, sorted); break;
+    case json::kind::string: out += json_quote(std::string_view(v.get_string().data(), v.get_string().size())); break;
+    case json::kind::double_: write_number(v.get_double(), out); break;
+    case json::kind::int64: out += std::to_string(v.get_int64()); break;
+    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::null: out += "null"; break;
   }
 }
+
+}  // namespace
+
+std::string to_json(const json::value& v) {
+  std::string out;
+  write_value(v, out, false);
+  return out;
+}
+
+std::string to_json(const json::object& o) {
+  std::string out;
+  write_object(o, out, false);
+  return out;
+}
+
+std::string to_json(const json::array& a) {
+  std::string out;
+  write_array(a, out, false);
+  return out;
+}
+
+std::string canonical_json(const json::value& v) {
+  std::string out;
+  write_value(v, out, true);
+  return out;
+}
+
+namespace {
 
 const char* kind_name(json::kind k) {
   switch (k) {
@@ -157,11 +208,6 @@ const json::object& empty_object() {
 }
 }  // namespace
 
-std::string canonical_json(const json::value& v) {
-  std::string out;
-  canonical_into(v, out);
-  return out;
-}
 
 bool JsonFields::has(std::string_view key) const {
   auto it = obj_.find(json::string_view(key.data(), key.size()));
@@ -243,8 +289,7 @@ double JsonFields::number_or(std::string_view key, double min, double max, doubl
   }
   double d = v->to_number<double>();
   if (!(d >= min && d <= max)) {
-    fail(key, "must be between " + json::serialize(json::value(min)) + " and " +
-                  json::serialize(json::value(max)));
+    fail(key, "must be between " + to_json(json::value(min)) + " and " + to_json(json::value(max)));
     return fallback;
   }
   return d;

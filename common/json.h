@@ -26,11 +26,14 @@ Result<boost::json::value> parse_json(std::string_view text, std::size_t max_dep
 // Parses and requires an object at the top; `what` names it in the error ("lease request").
 Result<boost::json::object> parse_json_object(std::string_view text, std::string_view what);
 
-// Serialises compactly (no whitespace), keys in insertion order.
+// Serialises compactly (no whitespace), keys in insertion order; numbers in their shortest
+// exact form ("2", "0.5", "1e+21"), non-finite numbers as null.
 std::string to_json(const boost::json::value& v);
+std::string to_json(const boost::json::object& o);
+std::string to_json(const boost::json::array& a);
 
 // Canonical bytes for signing: object keys sorted by their UTF-8 bytes, no whitespace,
-// Boost.JSON's number and string formatting. Both signer and verifier use this function.
+// to_json's number and string formatting. Both signer and verifier use this function.
 std::string canonical_json(const boost::json::value& v);
 
 // Reads typed fields from an object. The first problem is kept and later reads return

@@ -1,6 +1,5 @@
 #include "common/protocol.h"
 
-#include <boost/json/serialize.hpp>
 
 #include "common/json.h"
 
@@ -85,7 +84,7 @@ std::string to_json(const RegisterRequest& m) {
   json::object o{{"public_key", m.public_key}, {"account", m.account}};
   if (!m.name.empty()) o["name"] = m.name;
   if (!m.client.empty()) o["client"] = m.client;
-  return json::serialize(o);
+  return meadow::to_json(o);
 }
 
 Result<RegisterRequest> parse_register_request(std::string_view body) {
@@ -99,7 +98,7 @@ Result<RegisterRequest> parse_register_request(std::string_view body) {
 }
 
 std::string to_json(const RegisterResponse& m) {
-  return json::serialize(json::object{{"node_id", m.node_id},
+  return meadow::to_json(json::object{{"node_id", m.node_id},
                                       {"account", m.account},
                                       {"registered_at_ms", m.registered_at_ms},
                                       {"coordinator_key", m.coordinator_key}});
@@ -115,7 +114,7 @@ Result<RegisterResponse> parse_register_response(std::string_view body) {
 }
 
 std::string to_json(const LeaseRequest& m) {
-  return json::serialize(json::object{{"max_tasks", m.max_tasks}, {"wait_ms", m.wait_ms}});
+  return meadow::to_json(json::object{{"max_tasks", m.max_tasks}, {"wait_ms", m.wait_ms}});
 }
 
 Result<LeaseRequest> parse_lease_request(std::string_view body) {
@@ -141,7 +140,7 @@ std::string to_json(const LeaseResponse& m) {
                                  {"attempt", t.attempt},
                                  {"fields", to_json_array(t.fields)}});
   }
-  return json::serialize(json::object{{"tasks", std::move(tasks)},
+  return meadow::to_json(json::object{{"tasks", std::move(tasks)},
                                       {"next_poll_ms", m.next_poll_ms},
                                       {"server_time_ms", m.server_time_ms}});
 }
@@ -178,7 +177,7 @@ Result<LeaseResponse> parse_lease_response(std::string_view body) {
 std::string to_json(const ExtendRequest& m) {
   json::array leases;
   for (const auto& l : m.leases) leases.push_back(json::object{{"task_id", l.task_id}, {"token", l.token}});
-  return json::serialize(json::object{{"leases", std::move(leases)}, {"extend_ms", m.extend_ms}});
+  return meadow::to_json(json::object{{"leases", std::move(leases)}, {"extend_ms", m.extend_ms}});
 }
 
 namespace {
@@ -224,7 +223,7 @@ std::string to_json(const ExtendResponse& m) {
   for (const auto& e : m.extended) {
     ext.push_back(json::object{{"task_id", e.task_id}, {"token", e.token}, {"deadline_ms", e.deadline_ms}});
   }
-  return json::serialize(json::object{{"extended", std::move(ext)}, {"refused", refused_json(m.refused)}});
+  return meadow::to_json(json::object{{"extended", std::move(ext)}, {"refused", refused_json(m.refused)}});
 }
 
 Result<ExtendResponse> parse_extend_response(std::string_view body) {
@@ -256,7 +255,7 @@ std::string to_json(const ResultLine& m) {
   json::object o{{"task_id", m.task_id}, {"token", m.token}, {"outcome", to_string(m.outcome)}};
   if (!m.reason.empty()) o["reason"] = m.reason;
   if (m.outcome == Outcome::ok) o["record"] = m.record;
-  return json::serialize(o);
+  return meadow::to_json(o);
 }
 
 Result<ResultLine> parse_result_line(std::string_view line) {
@@ -310,7 +309,7 @@ std::string to_json(const UploadResponse& m) {
     if (it.receipt) o["receipt"] = to_json_object(*it.receipt);
     items.push_back(std::move(o));
   }
-  return json::serialize(json::object{{"items", std::move(items)}});
+  return meadow::to_json(json::object{{"items", std::move(items)}});
 }
 
 Result<UploadResponse> parse_upload_response(std::string_view body) {

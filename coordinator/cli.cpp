@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -272,7 +271,7 @@ int cmd_job(const Args& a) {
     if (!id.ok()) return fail(id.error());
     auto job = st.get_job(*id);
     if (!job.ok()) return fail(job.error());
-    if (a.json) std::printf("%s\n", boost::json::serialize(to_json(*job)).c_str());
+    if (a.json) std::printf("%s\n", meadow::to_json(to_json(*job)).c_str());
     else std::printf("job %lld created with %lld tasks\n", static_cast<long long>(*id), static_cast<long long>(job->counts.total()));
     return 0;
   }
@@ -283,7 +282,7 @@ int cmd_job(const Args& a) {
     if (a.json) {
       boost::json::array arr;
       for (const auto& j : *jobs) arr.push_back(to_json(j));
-      std::printf("%s\n", boost::json::serialize(arr).c_str());
+      std::printf("%s\n", meadow::to_json(arr).c_str());
     } else {
       if (jobs->empty()) std::printf("no jobs yet; add one with 'meadow-coordinator job add'\n");
       for (const auto& j : *jobs) print_job_line(j);
@@ -309,7 +308,7 @@ int cmd_job(const Args& a) {
   }
   auto job = st.get_job(*id);
   if (!job.ok()) return fail(job.error());
-  if (a.json) std::printf("%s\n", boost::json::serialize(to_json(*job)).c_str());
+  if (a.json) std::printf("%s\n", meadow::to_json(to_json(*job)).c_str());
   else print_job_line(*job);
   return 0;
 }

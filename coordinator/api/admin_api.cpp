@@ -1,5 +1,4 @@
 // Operator handlers: jobs, queue statistics, nodes. Every one needs the admin key.
-#include <boost/json/serialize.hpp>
 
 #include "common/json.h"
 #include "coordinator/api/context.h"
@@ -25,7 +24,7 @@ json::object node_json(const Node& n) {
 }
 
 http::Response job_answer(int status, const Job& job) {
-  return json_response(status, json::serialize(to_json(job)), "admin_job");
+  return json_response(status, meadow::to_json(to_json(job)), "admin_job");
 }
 
 }  // namespace
@@ -60,7 +59,7 @@ http::Response admin_jobs_list(const http::Request& r, Context& ctx) {
   if (!jobs.ok()) return problem(jobs.error());
   json::array arr;
   for (const auto& j : *jobs) arr.push_back(to_json(j));
-  return json_response(200, json::serialize(json::object{{"jobs", std::move(arr)}}), "admin_jobs");
+  return json_response(200, meadow::to_json(json::object{{"jobs", std::move(arr)}}), "admin_jobs");
 }
 
 http::Response admin_job_get(const http::Request& r, Context& ctx, std::int64_t job_id) {
@@ -96,7 +95,7 @@ http::Response admin_job_dead(const http::Request& r, Context& ctx, std::int64_t
     arr.push_back(json::object{{"task_id", d.task.id}, {"url", d.task.url}, {"attempts", d.task.attempts},
                                {"failures", std::move(reasons)}});
   }
-  return json_response(200, json::serialize(json::object{{"job_id", job_id}, {"tasks", std::move(arr)}}), "admin_dead");
+  return json_response(200, meadow::to_json(json::object{{"job_id", job_id}, {"tasks", std::move(arr)}}), "admin_dead");
 }
 
 http::Response admin_queue(const http::Request& r, Context& ctx) {
@@ -109,7 +108,7 @@ http::Response admin_queue(const http::Request& r, Context& ctx) {
   }
   for (const auto& s : st->sites) sites.push_back(json::object{{"site", s.site}, {"counts", to_json(s.counts)}});
   return json_response(200,
-                       json::serialize(json::object{{"total", to_json(st->total)}, {"jobs", std::move(jobs)}, {"sites", std::move(sites)}}),
+                       meadow::to_json(json::object{{"total", to_json(st->total)}, {"jobs", std::move(jobs)}, {"sites", std::move(sites)}}),
                        "admin_queue");
 }
 
@@ -119,7 +118,7 @@ http::Response admin_nodes(const http::Request& r, Context& ctx) {
   if (!nodes.ok()) return problem(nodes.error());
   json::array arr;
   for (const auto& n : *nodes) arr.push_back(node_json(n));
-  return json_response(200, json::serialize(json::object{{"nodes", std::move(arr)}}), "admin_nodes");
+  return json_response(200, meadow::to_json(json::object{{"nodes", std::move(arr)}}), "admin_nodes");
 }
 
 http::Response admin_node_ban(const http::Request& r, Context& ctx, const std::string& node_id) {
@@ -137,7 +136,7 @@ http::Response admin_node_ban(const http::Request& r, Context& ctx, const std::s
   auto node = ctx.store.get_node(node_id);
   if (!node.ok()) return problem(node.error());
   ctx.log.info("api", "node " + node_id + " banned" + (reason.empty() ? "" : ": " + reason));
-  return json_response(200, json::serialize(node_json(*node)), "admin_ban");
+  return json_response(200, meadow::to_json(node_json(*node)), "admin_ban");
 }
 
 }  // namespace meadow::coordinator::api

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include "common/json.h"
 #include <cstdlib>
 #include <fstream>
 
@@ -67,12 +67,12 @@ TEST_F(SchemaSamples, WriteRealResponses) {
   failed.reason = "connection reset";
   save("result-line", "ok", protocol::to_json(ok));
   save("result-line", "failed", protocol::to_json(failed));
-  save("record", "minimal", boost::json::serialize(ok.record));
+  save("record", "minimal", meadow::to_json(ok.record));
   auto up = send(c, node.upload_request(now(), {ok, failed}));
   ASSERT_EQ(up.status, 200) << up.body;
   save("upload-response", "ok", up.body);
   auto parsed = boost::json::parse(up.body);
-  save("receipt", "ok", boost::json::serialize(parsed.at("items").at(0).at("receipt")));
+  save("receipt", "ok", meadow::to_json(parsed.at("items").at(0).at("receipt")));
 
   save("job-list", "one", admin(c, "GET", "/v1/admin/jobs").body);
   save("job", "get", admin(c, "GET", "/v1/admin/jobs/1").body);
