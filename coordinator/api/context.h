@@ -70,7 +70,8 @@ http::Response handle(const http::Request& request, Context& ctx);
 // The body limit for a request, asked by the transport once the header is in.
 std::size_t body_limit(const Context& ctx, std::string_view method, std::string_view path);
 
-// Handlers, by area. Each authenticates, parses, acts and answers.
+// Handlers, by area. Node handlers authenticate the node themselves (registration needs the
+// body's key); admin handlers run after handle() has checked the admin key.
 http::Response node_register(const http::Request& r, Context& ctx);
 http::Response node_lease(const http::Request& r, Context& ctx);
 http::Response node_extend(const http::Request& r, Context& ctx);

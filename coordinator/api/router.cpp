@@ -86,6 +86,10 @@ http::Response dispatch(const http::Request& r, Context& ctx) {
   if (p == "/v1/results") return post ? node_upload(r, ctx) : problem(method_not_allowed(r));
 
   auto parts = split_path(p);
+  if (parts.size() >= 2 && parts[0] == "v1" && parts[1] == "admin") {
+    auto st = authenticate_admin(r, ctx);
+    if (!st.ok()) return routed(problem(st.error()), "admin");
+  }
   if (parts.size() >= 3 && parts[0] == "v1" && parts[1] == "admin") {
     if (parts[2] == "jobs") {
       if (parts.size() == 3) {

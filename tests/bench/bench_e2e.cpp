@@ -226,21 +226,9 @@ int main(int argc, char** argv) {
   }
 
   testing::ChildProcess coord({bin, "serve", "--config", config}, dir.file("coordinator.log"));
-  {
-    TestHttpClient c(port, false, 500ms);
-    bool ready = false;
-    for (int i = 0; i < 400 && !ready; ++i) {
-      auto r = c.get("/readyz");
-      ready = r.ok() && r->status == 200;
-      if (!ready) {
-        c.close();
-        std::this_thread::sleep_for(25ms);
-      }
-    }
-    if (!ready) {
-      std::fprintf(stderr, "the coordinator did not become ready; log: %s\n", dir.file("coordinator.log").c_str());
-      return 1;
-    }
+  if (!testing::wait_ready(port)) {
+    std::fprintf(stderr, "the coordinator did not become ready; log: %s\n", dir.file("coordinator.log").c_str());
+    return 1;
   }
 
   const std::string pool = word_pool(4 * 1024 * 1024, 42);

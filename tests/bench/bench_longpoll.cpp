@@ -334,21 +334,9 @@ int main(int argc, char** argv) {
 
   testing::ChildProcess coord({bin, "serve", "--config", config}, dir.file("coordinator.log"));
   TestHttpClient c(port, false, 60s);
-  {
-    TestHttpClient probe(port, false, 500ms);
-    bool ready = false;
-    for (int i = 0; i < 400 && !ready; ++i) {
-      auto r = probe.get("/readyz");
-      ready = r.ok() && r->status == 200;
-      if (!ready) {
-        probe.close();
-        std::this_thread::sleep_for(25ms);
-      }
-    }
-    if (!ready) {
-      std::fprintf(stderr, "the coordinator did not become ready\n");
-      return 1;
-    }
+  if (!testing::wait_ready(port)) {
+    std::fprintf(stderr, "the coordinator did not become ready\n");
+    return 1;
   }
   const double rss_base = rss_mib(coord.pid());
 

@@ -117,17 +117,8 @@ TEST_F(CliTest, AdminKeyWorksAgainstTheRunningServerAndSigtermStopsCleanly) {
   std::string admin_key = key.out.substr(0, key.out.find('\n'));
   EXPECT_EQ(admin_key.rfind("mdw_admin_", 0), 0u);
   ChildProcess server({binary("coordinator/meadow-coordinator"), "serve", "--config", conf}, dir_.file("serve.log"));
+  ASSERT_TRUE(wait_ready(port));
   TestHttpClient c(port, false, 1s);
-  bool ready = false;
-  for (int i = 0; i < 200 && !ready; ++i) {
-    auto r = c.get("/readyz");
-    ready = r.ok() && r->status == 200;
-    if (!ready) {
-      c.close();
-      std::this_thread::sleep_for(25ms);
-    }
-  }
-  ASSERT_TRUE(ready);
   auto jobs = c.get("/v1/admin/jobs", {{"authorization", "Bearer " + admin_key}});
   ASSERT_TRUE(jobs.ok());
   EXPECT_EQ(jobs->status, 200) << jobs->body;

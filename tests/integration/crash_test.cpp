@@ -98,14 +98,7 @@ class CrashTest : public ::testing::Test {
     proc_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{testing::binary("coordinator/meadow-coordinator"), "serve", "--config", config_},
         dir_.file("coordinator.log"));
-    TestHttpClient c(port_, false, 500ms);
-    for (int i = 0; i < 200; ++i) {
-      auto r = c.get("/readyz");
-      if (r.ok() && r->status == 200) return;
-      c.close();
-      std::this_thread::sleep_for(25ms);
-    }
-    FAIL() << "coordinator did not become ready";
+    ASSERT_TRUE(testing::wait_ready(port_)) << "coordinator did not become ready";
   }
   std::size_t receipts() {
     std::lock_guard lock(shared_.mu);

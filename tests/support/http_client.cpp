@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
+#include <thread>
 
 namespace meadow::testing {
 
@@ -255,6 +256,18 @@ bool TestHttpClient::wait_closed(std::chrono::milliseconds within) {
       return ec != beast::error::timeout;
     }
   }
+}
+
+bool wait_ready(std::uint16_t port, std::chrono::milliseconds within) {
+  TestHttpClient c(port, false, std::chrono::milliseconds(500));
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = c.get("/readyz");
+    if (r.ok() && r->status == 200) return true;
+    c.close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
 }
 
 }  // namespace meadow::testing

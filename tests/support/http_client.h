@@ -80,4 +80,7 @@ class TestHttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// Polls GET /readyz on 127.0.0.1:port until it answers 200 or `within` passes.
+bool wait_ready(std::uint16_t port, std::chrono::milliseconds within = std::chrono::seconds(10));
+
 }  // namespace meadow::testing

@@ -322,6 +322,10 @@ TEST_F(ApiTest, AdminEndpointsNeedTheAdminKey) {
   create.headers = {{"authorization", "Bearer wrong"}};
   expect_problem(call(create), 401, "bad-admin-key");
   EXPECT_TRUE(store_->list_jobs("")->empty());
+  // Without the key nothing about admin paths is revealed, not even which ids exist.
+  auto probe = admin("GET", "/v1/admin/jobs/not-a-number");
+  probe.headers.clear();
+  expect_problem(call(probe), 401, "no-admin-key");
 }
 
 TEST_F(ApiTest, UnknownJobAndEndpointAreNotFound) {
