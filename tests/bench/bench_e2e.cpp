@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "common/protocol.h"
+#include "support/coordinator_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/test_env.h"
@@ -203,33 +204,24 @@ int main(int argc, char** argv) {
   set.max_seconds = arg(argc, argv, 4, set.max_seconds);
 
   testing::TempDir dir;
-  const std::string bin = testing::binary("coordinator/meadow-coordinator");
-  const std::string config = dir.file("coordinator.conf");
-  const std::uint16_t port = testing::free_port();
-  {
-    std::ofstream conf(config);
-    conf << "listen = 127.0.0.1:" << port << "\n"
-         << "data_dir = " << dir.file("data") << "\n"
-         << "threads = 2\nlog_level = warn\nsite_rate = 10000\nsite_burst = 100000\n";
-  }
+  testing::CoordinatorProcess coordinator(dir.path(), "threads = 2\nsite_rate = 10000\nsite_burst = 100000\n");
+  const std::uint16_t port = coordinator.port();
   const int tasks = kWarmupResults + set.results + set.nodes * kBatch * 2;
   {
     std::ofstream urls(dir.file("urls.txt"));
     for (int i = 0; i < tasks; ++i) urls << "https://site" << i % kSites << ".example/page/" << i << "\n";
   }
-  auto add = testing::run_command({bin, "job", "add", "--config", config, "--name", "bench-e2e", "--urls",
-                                   dir.file("urls.txt"), "--site-rate", "100"},
-                                  120s);
+  auto add = coordinator.cli({"job", "add", "--name", "bench-e2e", "--urls", dir.file("urls.txt"), "--site-rate", "100"});
   if (add.exit_code != 0) {
     std::fprintf(stderr, "job add failed (%d): %s%s\n", add.exit_code, add.out.c_str(), add.err.c_str());
     return 1;
   }
 
-  testing::ChildProcess coord({bin, "serve", "--config", config}, dir.file("coordinator.log"));
-  if (!testing::wait_ready(port)) {
-    std::fprintf(stderr, "the coordinator did not become ready; log: %s\n", dir.file("coordinator.log").c_str());
+  if (auto st = coordinator.start(); !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
     return 1;
   }
+  testing::ChildProcess& coord = coordinator.process();
 
   const std::string pool = word_pool(4 * 1024 * 1024, 42);
   Shared shared;

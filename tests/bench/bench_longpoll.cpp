@@ -32,6 +32,7 @@
 
 #include "common/clock.h"
 #include "common/protocol.h"
+#include "support/coordinator_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/test_env.h"
@@ -315,29 +316,24 @@ int main(int argc, char** argv) {
   }
 
   testing::TempDir dir;
-  const std::string bin = testing::binary("coordinator/meadow-coordinator");
-  const std::string config = dir.file("coordinator.conf");
-  const std::uint16_t port = testing::free_port();
-  {
-    std::ofstream conf(config);
-    conf << "listen = 127.0.0.1:" << port << "\n"
-         << "data_dir = " << dir.file("data") << "\n"
-         << "threads = 2\nlog_level = warn\nmax_connections = 30000\nmax_long_poll_ms = 30000\n"
-         << "site_rate = 10000\nsite_burst = 100000\nmax_json_bytes = 67108864\n";
-  }
-  auto key = testing::run_command({bin, "admin-key", "create", "--config", config, "--label", "bench"});
+  testing::CoordinatorProcess coordinator(
+      dir.path(),
+      "threads = 2\nmax_connections = 30000\nmax_long_poll_ms = 30000\n"
+      "site_rate = 10000\nsite_burst = 100000\nmax_json_bytes = 67108864\n");
+  const std::uint16_t port = coordinator.port();
+  auto key = coordinator.cli({"admin-key", "create", "--label", "bench"});
   if (key.exit_code != 0) {
     std::fprintf(stderr, "admin-key create failed: %s\n", key.err.c_str());
     return 1;
   }
   const std::string admin_key = key.out.substr(0, key.out.find_first_of("\r\n"));
 
-  testing::ChildProcess coord({bin, "serve", "--config", config}, dir.file("coordinator.log"));
-  TestHttpClient c(port, false, 60s);
-  if (!testing::wait_ready(port)) {
-    std::fprintf(stderr, "the coordinator did not become ready\n");
+  if (auto st = coordinator.start(); !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
     return 1;
   }
+  testing::ChildProcess& coord = coordinator.process();
+  TestHttpClient c(port, false, 60s);
   const double rss_base = rss_mib(coord.pid());
 
   auto now = [] { return system_clock().now_ms(); };

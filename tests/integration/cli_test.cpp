@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/coordinator_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/test_env.h"
@@ -110,20 +111,18 @@ TEST_F(CliTest, JobAddRefusesBadUrlsAndSaysWhich) {
 }
 
 TEST_F(CliTest, AdminKeyWorksAgainstTheRunningServerAndSigtermStopsCleanly) {
-  auto port = free_port();
-  auto conf = config("listen = 127.0.0.1:" + std::to_string(port) + "\n");
-  auto key = cli({"admin-key", "create", "--config", conf, "--label", "ops"});
+  CoordinatorProcess coordinator(dir_.path());
+  auto key = coordinator.cli({"admin-key", "create", "--label", "ops"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
   std::string admin_key = key.out.substr(0, key.out.find('\n'));
   EXPECT_EQ(admin_key.rfind("mdw_admin_", 0), 0u);
-  ChildProcess server({binary("coordinator/meadow-coordinator"), "serve", "--config", conf}, dir_.file("serve.log"));
-  ASSERT_TRUE(wait_ready(port));
-  TestHttpClient c(port, false, 1s);
+  ASSERT_TRUE(coordinator.start().ok());
+  TestHttpClient c(coordinator.port(), false, 1s);
   auto jobs = c.get("/v1/admin/jobs", {{"authorization", "Bearer " + admin_key}});
   ASSERT_TRUE(jobs.ok());
   EXPECT_EQ(jobs->status, 200) << jobs->body;
-  server.signal(SIGTERM);
-  EXPECT_EQ(server.wait(15s), 0);
+  coordinator.process().signal(SIGTERM);
+  EXPECT_EQ(coordinator.process().wait(15s), 0);
 }
 
 }  // namespace

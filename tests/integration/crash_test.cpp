@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "coordinator/service.h"
+#include "support/coordinator_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/test_env.h"
@@ -94,12 +95,6 @@ void node_loop(std::uint16_t port, Shared& shared) {
 
 class CrashTest : public ::testing::Test {
  protected:
-  void start() {
-    proc_ = std::make_unique<testing::ChildProcess>(
-        std::vector<std::string>{testing::binary("coordinator/meadow-coordinator"), "serve", "--config", config_},
-        dir_.file("coordinator.log"));
-    ASSERT_TRUE(testing::wait_ready(port_)) << "coordinator did not become ready";
-  }
   std::size_t receipts() {
     std::lock_guard lock(shared_.mu);
     return shared_.receipts.size();
@@ -111,46 +106,38 @@ class CrashTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::uint16_t port_ = testing::free_port();
-  std::string config_ = dir_.file("coordinator.conf");
-  std::unique_ptr<testing::ChildProcess> proc_;
+  testing::CoordinatorProcess coordinator_{
+      dir_.path(), "lease_ms = 1500\nreap_interval_ms = 100\nsite_rate = 1000\nsite_burst = 1000\n"};
   Shared shared_;
 };
 
 TEST_F(CrashTest, KillNineDuringLeasingAndUploadingLosesNothingAndCountsNothingTwice) {
   {
-    std::ofstream conf(config_);
-    conf << "listen = 127.0.0.1:" << port_ << "\n"
-         << "data_dir = " << dir_.file("data") << "\n"
-         << "lease_ms = 1500\nreap_interval_ms = 100\nsite_rate = 1000\nsite_burst = 1000\nlog_level = warn\n";
-  }
-  {
     std::ofstream urls(dir_.file("urls.txt"));
     for (int i = 0; i < kTasks; ++i) urls << "https://site" << i % 30 << ".example/page/" << i << "\n";
   }
-  auto add = testing::run_command({testing::binary("coordinator/meadow-coordinator"), "job", "add", "--config", config_,
-                                   "--name", "crash", "--urls", dir_.file("urls.txt"), "--site-rate", "100"});
+  auto add = coordinator_.cli({"job", "add", "--name", "crash", "--urls", dir_.file("urls.txt"), "--site-rate", "100"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
 
-  start();
+  ASSERT_TRUE(coordinator_.start().ok());
   std::vector<std::thread> nodes;
-  for (int i = 0; i < kNodes; ++i) nodes.emplace_back(node_loop, port_, std::ref(shared_));
+  for (int i = 0; i < kNodes; ++i) nodes.emplace_back(node_loop, coordinator_.port(), std::ref(shared_));
 
   for (std::size_t at : {std::size_t{200}, std::size_t{600}}) {
     wait_for_receipts(at);
-    proc_->signal(SIGKILL);
+    coordinator_.process().signal(SIGKILL);
     EXPECT_LT(receipts(), static_cast<std::size_t>(kTasks)) << "the kill must land while work is in flight";
-    proc_->wait(5s);
-    start();
+    coordinator_.process().wait(5s);
+    ASSERT_TRUE(coordinator_.start().ok());
   }
   wait_for_receipts(kTasks);
   shared_.stop = true;
   for (auto& t : nodes) t.join();
-  proc_->signal(SIGTERM);
-  EXPECT_EQ(proc_->wait(10s), 0);
+  coordinator_.process().signal(SIGTERM);
+  EXPECT_EQ(coordinator_.process().wait(10s), 0);
   EXPECT_EQ(shared_.unexpected.load(), 0) << shared_.last_unexpected;
 
-  auto store = open_sqlite_store(SqliteOptions{dir_.file("data/coordinator.db")});
+  auto store = open_sqlite_store(SqliteOptions{coordinator_.database()});
   ASSERT_TRUE(store.ok());
   auto job = (*store)->get_job(1);
   ASSERT_TRUE(job.ok());
