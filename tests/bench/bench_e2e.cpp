@@ -63,39 +63,6 @@ struct Shared {
   }
 };
 
-double cpu_seconds_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream in(s.substr(close + 2));
-  std::string field;
-  // After "pid (comm) ", field 3 (state) comes first; utime and stime are fields 14 and 15.
-  long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::atoll(field.c_str());
-    if (i == 15) stime = std::atoll(field.c_str());
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
-
-// CPU seconds every process on the machine has used (the first line of /proc/stat): with
-// the coordinator's and our own, it shows when something else was competing for the cores.
-double machine_cpu_seconds() {
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 Result<testing::TestHttpResponse> send(TestHttpClient& c, const coordinator::http::Request& r) {
   testing::TestHttpHeaders headers;
   headers.reserve(r.headers.size());
@@ -236,9 +203,9 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(2ms);
   }
   const std::int64_t a0 = shared.accepted;
-  const double cpu0 = cpu_seconds_of(coord.pid());
-  const double own0 = own_cpu_seconds();
-  const double all0 = machine_cpu_seconds();
+  const double cpu0 = testing::cpu_seconds_of(coord.pid());
+  const double own0 = testing::own_cpu_seconds();
+  const double all0 = testing::machine_cpu_seconds();
   const auto t0 = Steady::now();
   const auto deadline = t0 + std::chrono::seconds(set.max_seconds);
   while (shared.accepted - a0 < set.results && Steady::now() < deadline && coord.running()) {
@@ -246,9 +213,9 @@ int main(int argc, char** argv) {
   }
   const std::int64_t a1 = shared.accepted;
   const auto t1 = Steady::now();
-  const double cpu1 = cpu_seconds_of(coord.pid());
-  const double own1 = own_cpu_seconds();
-  const double all1 = machine_cpu_seconds();
+  const double cpu1 = testing::cpu_seconds_of(coord.pid());
+  const double own1 = testing::own_cpu_seconds();
+  const double all1 = testing::machine_cpu_seconds();
   const bool alive = coord.running();
   shared.stop = true;
   for (auto& t : nodes) t.join();

@@ -61,47 +61,6 @@ double percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(rank, sorted.size()) - 1];
 }
 
-double rss_mib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;  // kB
-  }
-  return -1;
-}
-
-// CPU seconds of one process (utime + stime from /proc/<pid>/stat).
-double cpu_seconds_of(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream in(s.substr(close + 2));
-  std::string field;
-  long long ticks = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::atoll(field.c_str());
-  }
-  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// CPU seconds of every process on the machine (first line of /proc/stat), to show when
-// something else was competing for the cores.
-double machine_cpu_seconds() {
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
-
 std::string raw_request(const coordinator::http::Request& r, std::uint16_t port) {
   std::string out = r.method + " " + r.target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n";
   for (const auto& h : r.headers) out += h.name + ": " + h.value + "\r\n";
@@ -334,7 +293,7 @@ int main(int argc, char** argv) {
   }
   testing::ChildProcess& coord = coordinator.process();
   TestHttpClient c(port, false, 60s);
-  const double rss_base = rss_mib(coord.pid());
+  const double rss_base = testing::rss_mib(coord.pid());
 
   auto now = [] { return system_clock().now_ms(); };
   std::vector<TestNode> nodes(static_cast<std::size_t>(std::min(conns, kPollNodes)));
@@ -369,7 +328,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(50ms);
   }
   const double park_seconds = ms_between(t_open, Steady::now()) / 1000.0;
-  const double rss = rss_mib(coord.pid());
+  const double rss = testing::rss_mib(coord.pid());
 
   // (a) Ordinary leases from another node while the polls are held. Signing is not timed.
   std::vector<double> lease_ms;
@@ -397,7 +356,7 @@ int main(int argc, char** argv) {
   }
   body += "]}";
   const std::size_t answered_before_wake = polls.finished();
-  const double coord_cpu0 = cpu_seconds_of(coord.pid()), own_cpu0 = own_cpu_seconds(), all_cpu0 = machine_cpu_seconds();
+  const double coord_cpu0 = testing::cpu_seconds_of(coord.pid()), own_cpu0 = testing::own_cpu_seconds(), all_cpu0 = testing::machine_cpu_seconds();
   const auto t0 = Steady::now();
   auto created =
       c.post("/v1/admin/jobs", body, {{"authorization", "Bearer " + admin_key}, {"content-type", "application/json"}});
@@ -409,8 +368,8 @@ int main(int argc, char** argv) {
   auto wake_deadline = t0 + std::chrono::milliseconds(kWaitMs + 10'000);
   while (polls.finished() < static_cast<std::size_t>(conns) && Steady::now() < wake_deadline)
     std::this_thread::sleep_for(10ms);
-  const double coord_cpu = cpu_seconds_of(coord.pid()) - coord_cpu0, own_cpu = own_cpu_seconds() - own_cpu0;
-  const double other_cpu = std::max(0.0, machine_cpu_seconds() - all_cpu0 - coord_cpu - own_cpu);
+  const double coord_cpu = testing::cpu_seconds_of(coord.pid()) - coord_cpu0, own_cpu = testing::own_cpu_seconds() - own_cpu0;
+  const double other_cpu = std::max(0.0, testing::machine_cpu_seconds() - all_cpu0 - coord_cpu - own_cpu);
   polls.stop();
   polls.join();
 

@@ -47,4 +47,12 @@ std::uint16_t free_port();
 // The path of a built program (MEADOW_BINARY_DIR + relative path).
 std::string binary(const std::string& relative);
 
+// Figures benchmarks print, read from /proc: a process's resident memory and CPU time
+// (user + system), this process's CPU time, and the whole machine's busy CPU time (to show
+// when something else competed for the cores). -1 when unreadable.
+double rss_mib(pid_t pid);
+double cpu_seconds_of(pid_t pid);
+double own_cpu_seconds();
+double machine_cpu_seconds();
+
 }  // namespace meadow::testing
