@@ -63,15 +63,6 @@ struct Shared {
   }
 };
 
-Result<testing::TestHttpResponse> send(TestHttpClient& c, const coordinator::http::Request& r) {
-  testing::TestHttpHeaders headers;
-  headers.reserve(r.headers.size());
-  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
-  auto resp = c.request(r.method, r.target, r.body, headers);
-  if (!resp.ok()) c.close();
-  return resp;
-}
-
 // Page-like text: words from a made-up vocabulary, so records compress about as well as
 // real page text does (not as well as one repeated letter would).
 std::string word_pool(std::size_t bytes, std::uint32_t seed) {

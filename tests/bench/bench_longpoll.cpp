@@ -69,14 +69,6 @@ std::string raw_request(const coordinator::http::Request& r, std::uint16_t port)
   return out;
 }
 
-Result<testing::TestHttpResponse> send(TestHttpClient& c, const coordinator::http::Request& r) {
-  testing::TestHttpHeaders headers;
-  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
-  auto resp = c.request(r.method, r.target, r.body, headers);
-  if (!resp.ok()) c.close();
-  return resp;
-}
-
 // Many connections, one request each, driven by one epoll loop on its own thread. Only the
 // atomics are read while it runs; the per-connection results after join().
 class ParkedPolls {

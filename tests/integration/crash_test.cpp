@@ -35,14 +35,6 @@ struct Shared {
   std::string last_unexpected;
 };
 
-Result<testing::TestHttpResponse> send(TestHttpClient& c, const http::Request& r) {
-  testing::TestHttpHeaders headers;
-  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
-  auto resp = c.request(r.method, r.target, r.body, headers);
-  if (!resp.ok()) c.close();
-  return resp;
-}
-
 void node_loop(std::uint16_t port, Shared& shared) {
   TestNode node;
   TestHttpClient c(port, false, 3s);

@@ -27,9 +27,7 @@ void ServiceFixture::stop() {
 }
 
 testing::TestHttpResponse ServiceFixture::send(testing::TestHttpClient& c, const http::Request& r) {
-  testing::TestHttpHeaders headers;
-  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
-  auto resp = c.request(r.method, r.target, r.body, headers);
+  auto resp = testing::send(c, r);
   EXPECT_TRUE(resp.ok()) << resp.error().message;
   return resp.ok() ? std::move(resp).value() : testing::TestHttpResponse{};
 }

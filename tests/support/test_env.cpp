@@ -96,4 +96,13 @@ std::string upload_body(const std::vector<protocol::ResultLine>& lines) {
   return zstd::compress(ndjson);
 }
 
+Result<TestHttpResponse> send(TestHttpClient& c, const coordinator::http::Request& r) {
+  TestHttpHeaders headers;
+  headers.reserve(r.headers.size());
+  for (const auto& h : r.headers) headers.emplace_back(h.name, h.value);
+  auto resp = c.request(r.method, r.target, r.body, headers);
+  if (!resp.ok()) c.close();
+  return resp;
+}
+
 }  // namespace meadow::testing

@@ -9,6 +9,7 @@
 #include "common/crypto.h"
 #include "common/protocol.h"
 #include "coordinator/http/message.h"
+#include "support/http_client.h"
 
 namespace meadow::testing {
 
@@ -55,5 +56,9 @@ class TestNode {
 
 // zstd-compressed NDJSON of the lines.
 std::string upload_body(const std::vector<protocol::ResultLine>& lines);
+
+// Sends a request built by TestNode over the client; closes the connection after a
+// transport error so the next call reconnects.
+Result<TestHttpResponse> send(TestHttpClient& c, const coordinator::http::Request& r);
 
 }  // namespace meadow::testing
