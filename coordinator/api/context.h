@@ -47,6 +47,9 @@ class NonceCache {
   std::int64_t next_sweep_ms_ = 0;
 };
 
+// The ParkBatch of parked lease requests: leases for many woken nodes in one transaction.
+std::shared_ptr<http::ParkBatch> make_lease_batch(Scheduler& scheduler);
+
 struct Context {
   Store& store;
   Scheduler& scheduler;
@@ -58,10 +61,12 @@ struct Context {
   NonceCache nonces;
   std::function<void(std::size_t)> notify_work;  // wakes parked long-polls; may be empty
   std::atomic<bool> draining{false};             // shutting down: /readyz says so
+  std::shared_ptr<http::ParkBatch> lease_batch;  // shared by every parked lease request
 
   Context(Store& s, Scheduler& sch, const Clock& c, const crypto::KeyPair& k, Metrics& m, Logger& l,
           ApiOptions o = {})
-      : store(s), scheduler(sch), clock(c), key(k), metrics(m), log(l), options(o) {}
+      : store(s), scheduler(sch), clock(c), key(k), metrics(m), log(l), options(o),
+        lease_batch(make_lease_batch(sch)) {}
 };
 
 // The whole API: routes a request to its handler. Never throws.

@@ -1,5 +1,7 @@
 // Protocol v1 handlers for nodes: register, lease (long-poll), extend, upload.
 #include <boost/json/array.hpp>
+#include <optional>
+#include <utility>
 
 #include "common/json.h"
 #include "common/protocol.h"
@@ -33,23 +35,74 @@ http::Response lease_answer(const LeaseResult& lr, const Context& ctx) {
   return json_response(200, protocol::to_json(resp), "lease");
 }
 
+// A parked lease request. When the transport wakes many together, LeaseBatch leases for
+// all of them in one transaction and leaves each its result in `prepared`.
+struct LeasePark final : http::Park {
+  std::string node_id;
+  int max_tasks = 1;
+  std::int64_t until_ms = 0;
+  std::optional<LeaseResult> prepared;
+};
+
+class LeaseBatch final : public http::ParkBatch {
+ public:
+  explicit LeaseBatch(Scheduler& scheduler) : scheduler_(scheduler) {}
+
+  void prepare(const std::vector<http::Park*>& parks) override {
+    constexpr std::size_t kPerTransaction = 256;  // keeps one transaction, and the store lock, short
+    for (std::size_t start = 0; start < parks.size(); start += kPerTransaction) {
+      std::size_t end = std::min(parks.size(), start + kPerTransaction);
+      std::vector<Scheduler::LeaseAsk> asks;
+      for (std::size_t i = start; i < end; ++i) {
+        auto* p = static_cast<LeasePark*>(parks[i]);  // only LeasePark uses this batch
+        asks.push_back({p->node_id, p->max_tasks});
+      }
+      auto results = scheduler_.lease_many(asks);
+      if (!results.ok()) return;  // each resume then leases on its own and reports the error
+      bool any = false;
+      for (std::size_t i = start; i < end; ++i) {
+        auto& r = (*results)[i - start];
+        any = any || !r.tasks.empty();
+        static_cast<LeasePark*>(parks[i])->prepared = std::move(r);
+      }
+      if (!any) return;  // nothing left to hand out: the rest lease (and find nothing) alone
+    }
+  }
+
+ private:
+  Scheduler& scheduler_;
+};
+
 // Keeps asking the scheduler until tasks come, the wait ends or the server stops.
 http::Response park_lease(Context& ctx, std::string node_id, int max_tasks, std::int64_t wait_ms,
                           std::int64_t until_ms) {
   http::Response r;
   r.route = "lease";
-  auto park = std::make_shared<http::Park>();
+  auto park = std::make_shared<LeasePark>();
   park->wait_ms = wait_ms;
-  park->resume = [&ctx, node_id = std::move(node_id), max_tasks, until_ms](bool final) -> http::Response {
-    auto lr = ctx.scheduler.lease(node_id, max_tasks);
+  park->node_id = std::move(node_id);
+  park->max_tasks = max_tasks;
+  park->until_ms = until_ms;
+  park->batch = ctx.lease_batch;
+  park->resume = [&ctx, p = park.get()](bool final) -> http::Response {
+    Result<LeaseResult> lr = p->prepared ? Result<LeaseResult>(*std::exchange(p->prepared, std::nullopt))
+                                         : ctx.scheduler.lease(p->node_id, p->max_tasks);
     if (!lr.ok()) return problem(lr.error());
-    std::int64_t left = until_ms - ctx.clock.now_ms();
-    if (lr->tasks.empty() && !final && left > 0) return park_lease(ctx, node_id, max_tasks, left, until_ms);
+    std::int64_t left = p->until_ms - ctx.clock.now_ms();
+    if (lr->tasks.empty() && !final && left > 0) return park_lease(ctx, p->node_id, p->max_tasks, left, p->until_ms);
     return lease_answer(*lr, ctx);
   };
   r.park = std::move(park);
   return r;
 }
+
+}  // namespace
+
+std::shared_ptr<http::ParkBatch> make_lease_batch(Scheduler& scheduler) {
+  return std::make_shared<LeaseBatch>(scheduler);
+}
+
+namespace {
 
 std::vector<std::string> record_links(const json::object& record) {
   std::vector<std::string> out;

@@ -33,13 +33,26 @@ struct Request {
 };
 
 struct Response;
+struct Park;
+
+// Work that parks woken together can share. Parks woken by one Server::notify_waiters call
+// that point at the same ParkBatch are first handed to its prepare(), all at once and on
+// the notifying thread, before any of them resumes: a handler can then do in one step
+// (one database transaction, say) what each resume would otherwise do alone.
+class ParkBatch {
+ public:
+  virtual ~ParkBatch() = default;
+  virtual void prepare(const std::vector<Park*>& parks) = 0;
+};
 
 // A long-poll: the transport holds the connection for up to `wait_ms`, calling resume(false)
 // each time it is woken by Server::notify_waiters, and resume(true) when the time is up or
 // the server is shutting down. resume(true) must return a response that does not park again.
 struct Park {
+  virtual ~Park() = default;
   std::int64_t wait_ms = 0;
   std::function<Response(bool final)> resume;
+  std::shared_ptr<ParkBatch> batch;  // optional
 };
 
 struct Response {

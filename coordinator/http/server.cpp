@@ -141,6 +141,8 @@ class SessionBase {
   virtual void wake(bool final) = 0;  // a claimed waiter: call resume(final) and go on
   virtual void stop() = 0;            // the server is stopping: close if idle
   virtual void force_close() = 0;     // the grace period is over
+  // The park of a claimed waiter (stable until wake() is called on it).
+  virtual std::shared_ptr<Park> parked() const = 0;
 
   // Where this session sits in ServerCore::waiters while parked. Guarded by waiters_mu.
   std::optional<WaiterList::iterator> waiter_pos;
@@ -319,6 +321,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void force_close() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close_now(); });
   }
+  std::shared_ptr<Park> parked() const override { return park_; }
 
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
@@ -918,7 +921,26 @@ void Server::shutdown() {
 
 void Server::notify_waiters(std::size_t n) {
   if (n == 0) return;
-  for (auto& s : impl_->claim_oldest(n, false)) s->wake(false);
+  auto woken = impl_->claim_oldest(n, false);
+  // Claimed waiters cannot resume until wake(), so their parks can be prepared together.
+  std::vector<std::pair<ParkBatch*, std::vector<Park*>>> batches;
+  std::vector<std::shared_ptr<Park>> keep;
+  for (auto& s : woken) {
+    auto park = s->parked();
+    if (!park || !park->batch) continue;
+    auto it = std::find_if(batches.begin(), batches.end(), [&](auto& b) { return b.first == park->batch.get(); });
+    if (it == batches.end()) it = batches.insert(batches.end(), {park->batch.get(), {}});
+    it->second.push_back(park.get());
+    keep.push_back(std::move(park));
+  }
+  for (auto& [batch, parks] : batches) {
+    try {
+      batch->prepare(parks);
+    } catch (const std::exception& e) {
+      impl_->log.error(kLog, std::string("preparing woken long-polls failed: ") + e.what());
+    }
+  }
+  for (auto& s : woken) s->wake(false);
 }
 
 void Server::every(std::int64_t period_ms, std::function<void()> fn) {

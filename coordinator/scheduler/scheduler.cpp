@@ -140,38 +140,51 @@ std::vector<LeaseCandidate> Scheduler::pick(CandidateSource& source, int max, st
 }
 
 Result<LeaseResult> Scheduler::lease(const std::string& node_id, int max_tasks) {
+  MEADOW_ASSIGN(auto results, lease_many({LeaseAsk{node_id, max_tasks}}));
+  return std::move(results.front());
+}
+
+Result<std::vector<LeaseResult>> Scheduler::lease_many(const std::vector<LeaseAsk>& asks) {
   std::int64_t now = clock_.now_ms();
-  LeaseParams params{node_id, max_tasks, now, options_.lease_ms};
+  std::vector<LeaseParams> params;
+  params.reserve(asks.size());
+  for (const auto& a : asks) params.push_back(LeaseParams{a.node_id, a.max_tasks, now, options_.lease_ms});
   std::int64_t min_wait = std::numeric_limits<std::int64_t>::max();
   std::unique_lock lock(mu_);
   MEADOW_TRY(refresh_jobs());
-  MEADOW_ASSIGN(auto grants, store_.lease(params, [&](CandidateSource& source, int max) {
+  MEADOW_ASSIGN(auto grants, store_.lease_batch(params, [&](CandidateSource& source, int max) {
                   return pick(source, max, now, min_wait);
                 }));
-  LeaseResult r;
-  r.tasks.reserve(grants.size());
-  for (auto& g : grants) {
-    protocol::TaskLease t;
-    t.task_id = g.task.task_id;
-    t.job_id = g.task.job_id;
-    t.url = std::move(g.task.url);
-    t.depth = g.task.depth;
-    t.token = g.token;
-    t.deadline_ms = g.deadline_ms;
-    t.attempt = g.attempt;
-    auto job = active_.find(t.job_id);
-    if (job != active_.end()) t.fields = job->second.spec.fields;
-    r.tasks.push_back(std::move(t));
+  std::vector<LeaseResult> out(asks.size());
+  for (std::size_t i = 0; i < asks.size(); ++i) {
+    LeaseResult& r = out[i];
+    r.tasks.reserve(grants[i].size());
+    for (auto& g : grants[i]) {
+      protocol::TaskLease t;
+      t.task_id = g.task.task_id;
+      t.job_id = g.task.job_id;
+      t.url = std::move(g.task.url);
+      t.depth = g.task.depth;
+      t.token = g.token;
+      t.deadline_ms = g.deadline_ms;
+      t.attempt = g.attempt;
+      auto job = active_.find(t.job_id);
+      if (job != active_.end()) t.fields = job->second.spec.fields;
+      r.tasks.push_back(std::move(t));
+    }
   }
   lock.unlock();
-  if (static_cast<int>(r.tasks.size()) >= max_tasks) {
-    r.next_poll_ms = 0;
-  } else if (min_wait != std::numeric_limits<std::int64_t>::max()) {
-    r.next_poll_ms = std::clamp<std::int64_t>(min_wait, 50, options_.idle_poll_ms);
-  } else {
-    r.next_poll_ms = options_.idle_poll_ms;
+  for (std::size_t i = 0; i < asks.size(); ++i) {
+    LeaseResult& r = out[i];
+    if (static_cast<int>(r.tasks.size()) >= asks[i].max_tasks) {
+      r.next_poll_ms = 0;
+    } else if (min_wait != std::numeric_limits<std::int64_t>::max()) {
+      r.next_poll_ms = std::clamp<std::int64_t>(min_wait, 50, options_.idle_poll_ms);
+    } else {
+      r.next_poll_ms = options_.idle_poll_ms;
+    }
   }
-  return r;
+  return out;
 }
 
 Result<protocol::ExtendResponse> Scheduler::extend(const std::string& node_id,

@@ -47,6 +47,14 @@ class Scheduler {
   // politeness budget.
   Result<LeaseResult> lease(const std::string& node_id, int max_tasks);
 
+  // Leases for several nodes in one store transaction, in the order given: for waking many
+  // waiting nodes at once. One result per ask.
+  struct LeaseAsk {
+    std::string node_id;
+    int max_tasks = 1;
+  };
+  Result<std::vector<LeaseResult>> lease_many(const std::vector<LeaseAsk>& asks);
+
   // Extends leases to now + extend_ms (capped by max_extend_ms).
   Result<protocol::ExtendResponse> extend(const std::string& node_id, const std::vector<protocol::LeaseRef>& leases,
                                           std::int64_t extend_ms);

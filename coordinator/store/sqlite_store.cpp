@@ -256,32 +256,43 @@ class SqliteStore final : public Store {
   // --- leasing
 
   Result<std::vector<LeaseGrant>> lease(const LeaseParams& p, const PickFn& pick) override {
+    MEADOW_ASSIGN(auto all, lease_batch({p}, pick));
+    return std::move(all.front());
+  }
+
+  Result<std::vector<std::vector<LeaseGrant>>> lease_batch(const std::vector<LeaseParams>& params,
+                                                           const PickFn& pick) override {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     MEADOW_TRY(tx.begin());
-    Status source_status;
-    SqliteCandidates source(s_candidates_, p.now_ms, source_status);
-    std::vector<LeaseCandidate> picked = pick(source, p.max_tasks);
-    s_candidates_.reset();
-    MEADOW_TRY(source_status);
-    std::vector<LeaseGrant> grants;
-    grants.reserve(picked.size());
-    std::int64_t deadline = p.now_ms + p.lease_ms;
+    std::vector<std::vector<LeaseGrant>> out;
+    out.reserve(params.size());
     std::int64_t token = last_token_;
-    for (auto& c : picked) {
-      ++token;
-      MEADOW_TRY(s_lease_task_.bind(1, token).bind(2, p.node_id).bind(3, deadline).bind(4, c.task_id).exec());
-      if (db_.changes() != 1) continue;  // the pick returned a task that is not queued
-      LeaseGrant g;
-      g.attempt = c.attempts + 1;
-      g.task = std::move(c);
-      g.token = token;
-      g.deadline_ms = deadline;
-      grants.push_back(std::move(g));
+    for (const auto& p : params) {
+      Status source_status;
+      SqliteCandidates source(s_candidates_, p.now_ms, source_status);
+      std::vector<LeaseCandidate> picked = pick(source, p.max_tasks);
+      s_candidates_.reset();
+      MEADOW_TRY(source_status);
+      std::vector<LeaseGrant> grants;
+      grants.reserve(picked.size());
+      std::int64_t deadline = p.now_ms + p.lease_ms;
+      for (auto& c : picked) {
+        ++token;
+        MEADOW_TRY(s_lease_task_.bind(1, token).bind(2, p.node_id).bind(3, deadline).bind(4, c.task_id).exec());
+        if (db_.changes() != 1) continue;  // the pick returned a task that is not queued
+        LeaseGrant g;
+        g.attempt = c.attempts + 1;
+        g.task = std::move(c);
+        g.token = token;
+        g.deadline_ms = deadline;
+        grants.push_back(std::move(g));
+      }
+      out.push_back(std::move(grants));
     }
     MEADOW_TRY(tx.commit());
     last_token_ = token;
-    return grants;
+    return out;
   }
 
   Result<protocol::ExtendResponse> extend(const std::string& node_id, const std::vector<protocol::LeaseRef>& leases,

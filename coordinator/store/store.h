@@ -92,6 +92,10 @@ class Store {
   // each with a fresh fencing token (strictly greater than every token handed out before)
   // and deadline now + lease_ms. Increments each task's attempt count.
   virtual Result<std::vector<LeaseGrant>> lease(const LeaseParams& params, const PickFn& pick) = 0;
+  // The same for several nodes in one transaction (in order; each pick sees what the ones
+  // before it took). For waking many waiting nodes at once.
+  virtual Result<std::vector<std::vector<LeaseGrant>>> lease_batch(const std::vector<LeaseParams>& params,
+                                                                   const PickFn& pick) = 0;
   // Moves the deadline of leases the node holds with these tokens to new_deadline_ms.
   // Leases that are not the node's, stale or no longer leased are refused one by one.
   virtual Result<protocol::ExtendResponse> extend(const std::string& node_id,

@@ -395,6 +395,26 @@ TEST_F(ApiTest, LongPollParksAndResumesWhenWorkArrives) {
   EXPECT_EQ(parsed->tasks.size(), 1u);
 }
 
+TEST_F(ApiTest, WokenLongPollsAreLeasedTogetherAndGetDistinctTasks) {
+  TestNode other;
+  register_node(node_);
+  register_node(other);
+  auto first = call(node_.lease_request(clock_.now_ms(), 2, 5000));
+  auto second = call(other.lease_request(clock_.now_ms(), 2, 5000));
+  ASSERT_TRUE(first.park && second.park);
+  ASSERT_EQ(first.park->batch, second.park->batch);
+  create_job({"https://a.example/1", "https://a.example/2", "https://a.example/3"});
+  first.park->batch->prepare({first.park.get(), second.park.get()});
+  auto a = protocol::parse_lease_response(first.park->resume(false).body);
+  auto b = protocol::parse_lease_response(second.park->resume(false).body);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->tasks.size(), 2u);  // oldest first: the first waiter is served in full
+  ASSERT_EQ(b->tasks.size(), 1u);
+  for (const auto& t : a->tasks) EXPECT_NE(t.task_id, b->tasks[0].task_id);
+  EXPECT_EQ(store_->get_task(b->tasks[0].task_id)->node_id, other.id());
+  EXPECT_EQ(store_->queue_stats()->total.leased, 3);
+}
+
 TEST_F(ApiTest, LongPollEndsEmptyWhenTimeIsUp) {
   register_node(node_);
   auto resp = call(node_.lease_request(clock_.now_ms(), 2, 5000));

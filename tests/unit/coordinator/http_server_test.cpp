@@ -580,6 +580,49 @@ TEST_F(HttpServerTest, NotifyWakesOldestFirst) {
   EXPECT_EQ(b.get()->body, "woken:b");
 }
 
+// Parks that share a ParkBatch are prepared together, once per notify, before any resumes.
+class RecordingBatch final : public meadow::coordinator::http::ParkBatch {
+ public:
+  void prepare(const std::vector<Park*>& parks) override {
+    std::lock_guard lock(mu);
+    sizes.push_back(parks.size());
+    for (auto* p : parks) p->wait_ms = -1;  // a mark the resume below reads
+  }
+  std::mutex mu;
+  std::vector<std::size_t> sizes;
+};
+
+TEST_F(HttpServerTest, ParksWokenTogetherArePreparedInOneBatch) {
+  auto batch = std::make_shared<RecordingBatch>();
+  start(options(), [batch](const Request&) {
+    Response r;
+    auto park = std::make_shared<Park>();
+    park->wait_ms = 10'000;
+    park->batch = batch;
+    park->resume = [p = park.get()](bool) {
+      Response out;
+      out.body = p->wait_ms == -1 ? "prepared" : "alone";
+      return out;
+    };
+    r.park = park;
+    return r;
+  });
+  auto a = get_async("/poll");
+  auto b = get_async("/poll");
+  auto c = get_async("/poll");
+  ASSERT_TRUE(eventually([&] { return server_->parked_requests() == 3; }));
+  server_->notify_waiters(SIZE_MAX);
+  for (auto* f : {&a, &b, &c}) {
+    ASSERT_TRUE(ready(*f));
+    auto r = f->get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->body, "prepared");
+  }
+  std::lock_guard lock(batch->mu);
+  ASSERT_EQ(batch->sizes.size(), 1u);
+  EXPECT_EQ(batch->sizes[0], 3u);
+}
+
 TEST_F(HttpServerTest, ResumeThatParksAgainKeepsWaiting) {
   auto wakes = std::make_shared<std::atomic<int>>(0);
   start(options(), [wakes](const Request&) { return poll_until(wakes, 2); });

@@ -213,6 +213,20 @@ TEST_F(SchedulerTest, LowPriorityJobStillRunsWhenAloneAndIdleJobCannotHoardCredi
   EXPECT_NEAR(got[low], 10, 1);
 }
 
+TEST_F(SchedulerTest, LeaseManyServesEachAskInOrderInOneGo) {
+  job("j", urls(5, "m", true));
+  auto r = sched_->lease_many({{"n1", 2}, {"n2", 2}, {"n3", 2}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[0].tasks.size(), 2u);
+  EXPECT_EQ((*r)[1].tasks.size(), 2u);
+  EXPECT_EQ((*r)[2].tasks.size(), 1u);
+  EXPECT_EQ((*r)[0].next_poll_ms, 0);
+  EXPECT_GT((*r)[2].next_poll_ms, 0);
+  EXPECT_EQ(store_->get_task((*r)[2].tasks[0].task_id)->node_id, "n3");
+  EXPECT_GT((*r)[2].tasks[0].token, (*r)[0].tasks[1].token);
+}
+
 TEST_F(SchedulerTest, PauseStopsLeasingAndResumeRestartsIt) {
   auto id = job("j", urls(5, "p", true));
   ASSERT_TRUE(store_->set_job_state(id, JobState::paused, clock_.now_ms()).ok());
