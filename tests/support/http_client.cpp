@@ -71,6 +71,16 @@ struct TestHttpClient::Impl {
     return result;
   }
 
+  // Reads whatever arrives next into `buffer` (up to 4 KiB), within the stream's expiry.
+  beast::error_code read_some() {
+    return run([&](auto& s, auto h) {
+      s.async_read_some(buffer.prepare(4096), [&, h](beast::error_code e, std::size_t n) {
+        buffer.commit(n);
+        h(e, n);
+      });
+    });
+  }
+
   void close() {
     if (open()) {
       beast::error_code ignored;
@@ -224,12 +234,7 @@ std::string TestHttpClient::send_raw(std::string_view bytes) {
     auto data = impl_->buffer.data();
     received.append(static_cast<const char*>(data.data()), data.size());
     impl_->buffer.consume(impl_->buffer.size());
-    beast::error_code ec = impl_->run([&](auto& s, auto h) {
-      s.async_read_some(impl_->buffer.prepare(4096), [&, h](beast::error_code e, std::size_t n) {
-        impl_->buffer.commit(n);
-        h(e, n);
-      });
-    });
+    beast::error_code ec = impl_->read_some();
     if (ec) {
       auto rest = impl_->buffer.data();
       received.append(static_cast<const char*>(rest.data()), rest.size());
@@ -245,12 +250,7 @@ bool TestHttpClient::wait_closed(std::chrono::milliseconds within) {
   impl_->lowest().expires_after(within);
   for (;;) {
     impl_->buffer.consume(impl_->buffer.size());
-    beast::error_code ec = impl_->run([&](auto& s, auto h) {
-      s.async_read_some(impl_->buffer.prepare(4096), [&, h](beast::error_code e, std::size_t n) {
-        impl_->buffer.commit(n);
-        h(e, n);
-      });
-    });
+    beast::error_code ec = impl_->read_some();
     if (ec) {
       impl_->close();
       return ec != beast::error::timeout;
