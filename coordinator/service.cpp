@@ -36,7 +36,9 @@ Result<std::unique_ptr<Service>> Service::start(const Config& config, const Cloc
                       metrics->observe_request(resp.route.empty() ? "other" : resp.route, resp.status, seconds);
                     }));
   http::Server* server = svc->server_.get();
-  ctx->notify_work = [server](std::size_t n) { server->notify_waiters(n); };
+  // Waking (and batch-leasing for) parked nodes runs after the request that brought the
+  // work has been answered, not inside it.
+  ctx->notify_work = [server](std::size_t n) { server->post([server, n] { server->notify_waiters(n); }); };
   Store* st = svc->store_.get();
   metrics->gauge("queue_tasks", "Tasks by state.", [st]() {
     std::map<std::string, double> out;

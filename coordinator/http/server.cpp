@@ -943,6 +943,11 @@ void Server::notify_waiters(std::size_t n) {
   for (auto& s : woken) s->wake(false);
 }
 
+void Server::post(std::function<void()> fn) {
+  if (!fn || impl_->destroying.load()) return;
+  net::post(impl_->ioc, std::move(fn));
+}
+
 void Server::every(std::int64_t period_ms, std::function<void()> fn) {
   if (!fn) return;
   auto p = std::make_shared<Periodic>(*impl_, Millis(std::max<std::int64_t>(1, period_ms)), std::move(fn));

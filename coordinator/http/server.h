@@ -57,6 +57,8 @@ class Server {
   void shutdown();
   // Wakes up to `n` parked long-polls, oldest first (all when n is SIZE_MAX).
   void notify_waiters(std::size_t n);
+  // Runs `fn` once, soon, on an io thread (not during shutdown's final steps).
+  void post(std::function<void()> fn);
   // Runs `fn` every `period_ms` on an io thread until shutdown (lease reaper, metrics).
   void every(std::int64_t period_ms, std::function<void()> fn);
 

@@ -693,6 +693,20 @@ TEST_F(HttpServerTest, EveryRunsPeriodicallyUntilShutdown) {
   EXPECT_EQ(ticks.load(), after);
 }
 
+TEST_F(HttpServerTest, PostedWorkRunsOnAnIoThreadAndCanWakeWaiters) {
+  start(options(), [](const Request& req) { return poll(req); });
+  auto a = get_async("/poll", {{"X-Id", "a"}});
+  ASSERT_TRUE(eventually([&] { return server_->parked_requests() == 1; }));
+  std::atomic<bool> ran{false};
+  server_->post([&] {
+    ran = true;
+    server_->notify_waiters(1);
+  });
+  ASSERT_TRUE(ready(a));
+  EXPECT_EQ(a.get()->body, "woken:a");
+  EXPECT_TRUE(ran.load());
+}
+
 TEST_F(HttpServerTest, ShutdownAnswersParkedRequestsWithFinalResume) {
   start(options(), [](const Request& req) { return poll(req); });
   auto reply = get_async("/poll", {{"X-Id", "s"}});
