@@ -1,7 +1,6 @@
 // meadow-coordinator's command line. Each command is a small function over the same
 // Config, Store and Scheduler the server uses; no command needs the server running.
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -109,13 +108,6 @@ int usage_error(const std::string& msg) {
 Result<Config> config_from(const Args& a) {
   if (const std::string* path = a.get("--config")) return load_config(*path);
   return Config{};
-}
-
-Result<std::unique_ptr<Store>> open_store(const Config& c) {
-  if (::mkdir(c.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return make_error(ErrorKind::io, "data-dir", "cannot create data_dir '" + c.data_dir + "'");
-  }
-  return open_sqlite_store(SqliteOptions{c.database_path()});
 }
 
 Result<std::int64_t> id_arg(const Args& a, std::size_t index, const char* what) {

@@ -16,13 +16,17 @@ Service::Service(const Config& config, const Clock& clock, Logger& log, std::uni
 
 Service::~Service() = default;
 
-Result<std::unique_ptr<Service>> Service::start(const Config& config, const Clock& clock, Logger& log) {
-  MEADOW_TRY(validate_config(config));
+Result<std::unique_ptr<Store>> open_store(const Config& config) {
   if (::mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return make_error(ErrorKind::io, "data-dir",
                       "cannot create data_dir '" + config.data_dir + "': " + std::strerror(errno));
   }
-  MEADOW_ASSIGN(auto store, open_sqlite_store(SqliteOptions{config.database_path()}));
+  return open_sqlite_store(SqliteOptions{config.database_path()});
+}
+
+Result<std::unique_ptr<Service>> Service::start(const Config& config, const Clock& clock, Logger& log) {
+  MEADOW_TRY(validate_config(config));
+  MEADOW_ASSIGN(auto store, open_store(config));
   MEADOW_ASSIGN(auto key, crypto::KeyPair::load_or_create(config.key_path()));
   std::unique_ptr<Service> svc(new Service(config, clock, log, std::move(store), std::move(key)));
   api::Context* ctx = svc->api_.get();

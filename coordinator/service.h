@@ -49,6 +49,10 @@ class Service {
   std::unique_ptr<http::Server> server_;
 };
 
+// Creates data_dir if needed (mode 0700) and opens, migrating it, the config's database.
+// The server and every CLI command open the store this way.
+Result<std::unique_ptr<Store>> open_store(const Config& config);
+
 // The command line: serve, admin-key, job, config. Returns the process exit code.
 int run_cli(int argc, char** argv);
 

@@ -195,9 +195,9 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     MEADOW_TRY(tx.begin());
-    MEADOW_ASSIGN(auto jobs, read_jobs(s_get_job_, [&](Stmt& s) { s.bind(1, job_id); }, false));
-    if (jobs.empty()) return not_found("unknown-job", "there is no job " + std::to_string(job_id));
-    JobState from = jobs.front().state;
+    MEADOW_ASSIGN(auto job, job_row(job_id));
+    if (!job) return not_found("unknown-job", "there is no job " + std::to_string(job_id));
+    JobState from = job->state;
     if (from == state) return {};
     if (from == JobState::cancelled || from == JobState::done) {
       return make_error(ErrorKind::conflict, "job-finished",
@@ -333,19 +333,16 @@ class SqliteStore final : public Store {
     ReapResult r;
     if (expired.empty()) return r;
     open_delta_.clear();
-    std::map<std::int64_t, std::pair<JobState, int>> job_info;  // state, max_attempts
+    std::map<std::int64_t, std::optional<Job>> jobs;  // each job read once
     for (const auto& t : expired) {
-      auto& info = job_info[t.job_id];
-      if (info.second == 0) {
-        MEADOW_ASSIGN(auto jobs, read_jobs(s_get_job_, [&](Stmt& s) { s.bind(1, t.job_id); }, false));
-        info = jobs.empty() ? std::pair{JobState::cancelled, 1}
-                            : std::pair{jobs.front().state, jobs.front().spec.max_attempts};
+      auto it = jobs.find(t.job_id);
+      if (it == jobs.end()) {
+        MEADOW_ASSIGN(auto job, job_row(t.job_id));
+        it = jobs.emplace(t.job_id, std::move(job)).first;
       }
       std::string reason = "lease expired: node " + t.node_id + " did not report within its lease";
       MEADOW_TRY(s_add_failure_.bind(1, t.id).bind(2, t.attempts).bind(3, t.node_id).bind(4, reason).bind(5, now_ms).exec());
-      TaskState next = TaskState::queued;
-      if (info.first == JobState::cancelled) next = TaskState::cancelled;
-      else if (t.attempts >= info.second) next = TaskState::dead;
+      TaskState next = after_failure(t, it->second);
       MEADOW_TRY(finish_task(t, next));
       if (next == TaskState::queued) ++r.requeued;
       if (next == TaskState::dead) ++r.dead;
@@ -429,13 +426,8 @@ class SqliteStore final : public Store {
         MEADOW_TRY(finish_task(t, TaskState::skipped));
       } else {
         MEADOW_TRY(s_add_failure_.bind(1, t.id).bind(2, t.attempts).bind(3, node_id).bind(4, r.reason).bind(5, now_ms).exec());
-        MEADOW_ASSIGN(auto jobs, read_jobs(s_get_job_, [&](Stmt& s) { s.bind(1, t.job_id); }, false));
-        int max_attempts = jobs.empty() ? 1 : jobs.front().spec.max_attempts;
-        JobState js = jobs.empty() ? JobState::cancelled : jobs.front().state;
-        TaskState next = js == JobState::cancelled ? TaskState::cancelled
-                         : t.attempts >= max_attempts ? TaskState::dead
-                                                      : TaskState::queued;
-        MEADOW_TRY(finish_task(t, next, now_ms + retry_delay_ms));
+        MEADOW_ASSIGN(auto job, job_row(t.job_id));
+        MEADOW_TRY(finish_task(t, after_failure(t, job), now_ms + retry_delay_ms));
       }
       items.push_back(std::move(item));
     }
@@ -787,6 +779,20 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  // One job without task counts, or nullopt when there is no such job.
+  Result<std::optional<Job>> job_row(std::int64_t job_id) {
+    MEADOW_ASSIGN(auto jobs, read_jobs(s_get_job_, [&](Stmt& s) { s.bind(1, job_id); }, false));
+    if (jobs.empty()) return std::optional<Job>{};
+    return std::optional<Job>{std::move(jobs.front())};
+  }
+
+  // Where a task goes after a failed attempt (an expired lease or a failure report): back to
+  // the queue, to dead-letter once it has used max_attempts, or cancelled with its job.
+  static TaskState after_failure(const Task& t, const std::optional<Job>& job) {
+    if (!job || job->state == JobState::cancelled) return TaskState::cancelled;
+    return t.attempts >= job->spec.max_attempts ? TaskState::dead : TaskState::queued;
+  }
+
   // Moves a task out of queued/leased; the job's open count changes in flush_open_counts().
   Status finish_task(const Task& t, TaskState next, std::int64_t available_ms = 0) {
     MEADOW_TRY(s_set_task_state_.bind(1, static_cast<int>(next)).bind(2, available_ms).bind(3, t.id).exec());
@@ -819,13 +825,13 @@ class SqliteStore final : public Store {
   }
 
   Status discover(std::int64_t job_id, const std::vector<NewTask>& found) {
-    MEADOW_ASSIGN(auto jobs, read_jobs(s_get_job_, [&](Stmt& s) { s.bind(1, job_id); }, false));
-    if (jobs.empty() || jobs.front().state == JobState::cancelled) return {};
+    MEADOW_ASSIGN(auto job, job_row(job_id));
+    if (!job || job->state == JobState::cancelled) return {};
     s_job_task_count_.bind(1, job_id);
     MEADOW_ASSIGN(bool row, s_job_task_count_.step());
     std::int64_t count = row ? s_job_task_count_.i64(0) : 0;
     s_job_task_count_.reset();
-    std::int64_t room = jobs.front().spec.max_pages - count;
+    std::int64_t room = job->spec.max_pages - count;
     if (room <= 0) return {};
     MEADOW_ASSIGN(std::int64_t added, insert_tasks(job_id, found, room));
     (void)added;
