@@ -216,6 +216,18 @@ json::array refused_json(const std::vector<RefusedItem>& items) {
   }
   return a;
 }
+
+Result<std::vector<RefusedItem>> parse_refused(const json::array& arr, const std::string& what) {
+  std::vector<RefusedItem> out;
+  for (const auto& v : arr) {
+    if (!v.is_object()) return make_error(ErrorKind::invalid, "bad-field", what + " items must be objects");
+    JsonFields e(v.get_object(), what);
+    RefusedItem r{e.integer("task_id", 1, INT64_MAX), e.string("code", 64), e.string("message", 1024)};
+    if (!e.ok()) return e.error();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
 }  // namespace
 
 std::string to_json(const ExtendResponse& m) {
@@ -241,13 +253,47 @@ Result<ExtendResponse> parse_extend_response(std::string_view body) {
     if (!e.ok()) return e.error();
     m.extended.push_back(l);
   }
-  for (const auto& v : refused) {
-    if (!v.is_object()) return make_error(ErrorKind::invalid, "bad-field", "extend response: refused items must be objects");
-    JsonFields e(v.get_object(), "extend response: refused");
-    RefusedItem r{e.integer("task_id", 1, INT64_MAX), e.string("code", 64), e.string("message", 1024)};
-    if (!e.ok()) return e.error();
-    m.refused.push_back(std::move(r));
+  MEADOW_ASSIGN(m.refused, parse_refused(refused, "extend response: refused"));
+  return m;
+}
+
+std::string to_json(const ReleaseRequest& m) {
+  json::array leases;
+  for (const auto& l : m.leases) leases.push_back(json::object{{"task_id", l.task_id}, {"token", l.token}});
+  return meadow::to_json(json::object{{"leases", std::move(leases)}});
+}
+
+std::string to_json(const ReleaseResponse& m) {
+  json::array released;
+  for (auto id : m.released) released.push_back(id);
+  return meadow::to_json(json::object{{"released", std::move(released)}, {"refused", refused_json(m.refused)}});
+}
+
+Result<ReleaseRequest> parse_release_request(std::string_view body) {
+  MEADOW_ASSIGN(json::object o, object_of(body, "release request"));
+  JsonFields f(o, "release request");
+  const auto& leases = f.array("leases", kMaxLeaseBatch);
+  if (f.ok() && leases.empty()) f.fail("leases", "must name at least one lease");
+  if (!f.ok()) return f.error();
+  ReleaseRequest m;
+  MEADOW_ASSIGN(m.leases, parse_lease_refs(leases, "release request: leases"));
+  return m;
+}
+
+Result<ReleaseResponse> parse_release_response(std::string_view body) {
+  MEADOW_ASSIGN(json::object o, object_of(body, "release response"));
+  JsonFields f(o, "release response");
+  const auto& released = f.array("released", kMaxLeaseBatch);
+  const auto& refused = f.array_or_empty("refused", kMaxLeaseBatch);
+  if (!f.ok()) return f.error();
+  ReleaseResponse m;
+  for (const auto& v : released) {
+    if (!v.is_int64() || v.get_int64() < 1) {
+      return make_error(ErrorKind::invalid, "bad-field", "release response: released items must be task ids");
+    }
+    m.released.push_back(v.get_int64());
   }
+  MEADOW_ASSIGN(m.refused, parse_refused(refused, "release response: refused"));
   return m;
 }
 

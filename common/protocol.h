@@ -17,8 +17,8 @@
 namespace meadow::protocol {
 
 inline constexpr int kMajorVersion = 1;
-inline constexpr int kMinorVersion = 0;
-inline constexpr const char* kVersion = "1.0";
+inline constexpr int kMinorVersion = 1;
+inline constexpr const char* kVersion = "1.1";
 inline constexpr const char* kVersionHeader = "meadow-protocol";
 
 // Checks a peer's "meadow-protocol" value: an unknown major version is refused with a
@@ -92,6 +92,17 @@ struct ExtendResponse {
   std::vector<RefusedItem> refused;
 };
 
+// Leases a node gives back unstarted (it is pausing, hit a limit or is shutting down): the
+// tasks return to the queue at once, and the attempt does not count against max_attempts.
+// Added in 1.1.
+struct ReleaseRequest {
+  std::vector<LeaseRef> leases;  // 1..kMaxLeaseBatch
+};
+struct ReleaseResponse {
+  std::vector<std::int64_t> released;  // task ids
+  std::vector<RefusedItem> refused;
+};
+
 enum class Outcome { ok, failed, skipped };
 const char* to_string(Outcome o) noexcept;
 
@@ -137,6 +148,8 @@ std::string to_json(const LeaseRequest& m);
 std::string to_json(const LeaseResponse& m);
 std::string to_json(const ExtendRequest& m);
 std::string to_json(const ExtendResponse& m);
+std::string to_json(const ReleaseRequest& m);
+std::string to_json(const ReleaseResponse& m);
 std::string to_json(const ResultLine& m);
 std::string to_json(const UploadResponse& m);
 boost::json::object to_json_object(const Receipt& m);
@@ -147,6 +160,8 @@ Result<LeaseRequest> parse_lease_request(std::string_view body);
 Result<LeaseResponse> parse_lease_response(std::string_view body);
 Result<ExtendRequest> parse_extend_request(std::string_view body);
 Result<ExtendResponse> parse_extend_response(std::string_view body);
+Result<ReleaseRequest> parse_release_request(std::string_view body);
+Result<ReleaseResponse> parse_release_response(std::string_view body);
 Result<ResultLine> parse_result_line(std::string_view line);
 Result<UploadResponse> parse_upload_response(std::string_view body);
 Result<Receipt> parse_receipt(const boost::json::object& obj);

@@ -1,56 +1,18 @@
 #include "coordinator/config.h"
 
-#include <charconv>
-#include <cmath>
-#include <fstream>
-#include <functional>
+#include "common/config_file.h"
+
 #include <sstream>
 
 namespace meadow::coordinator {
 namespace {
 
-Error bad_value(std::string_view key, std::string_view value, std::string_view want) {
-  return make_error(ErrorKind::invalid, "bad-config",
-                    "config key '" + std::string(key) + "': '" + std::string(value) + "' is not " + std::string(want));
-}
-
-Status set_int(std::int64_t& out, std::string_view key, std::string_view v, std::int64_t min, std::int64_t max) {
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-    return bad_value(key, v, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  out = n;
-  return {};
-}
-
-template <class T>
-Status set_small(T& out, std::string_view key, std::string_view v, std::int64_t min, std::int64_t max) {
-  std::int64_t n = 0;
-  MEADOW_TRY(set_int(n, key, v, min, max));
-  out = static_cast<T>(n);
-  return {};
-}
-
-Status set_double(double& out, std::string_view key, std::string_view v, double min, double max) {
-  std::string s(v);
-  char* end = nullptr;
-  double d = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(d) || d < min || d > max) {
-    std::ostringstream want;
-    want << "a number from " << min << " to " << max;
-    return bad_value(key, v, want.str());
-  }
-  out = d;
-  return {};
-}
-
-Status set_bool(bool& out, std::string_view key, std::string_view v) {
-  if (v == "true" || v == "yes" || v == "on" || v == "1") out = true;
-  else if (v == "false" || v == "no" || v == "off" || v == "0") out = false;
-  else return bad_value(key, v, "true or false");
-  return {};
-}
+using config::bad_value;
+using config::set_bool;
+using config::set_double;
+using config::set_int;
+using config::set_small;
+using Entry = config::KeyEntry<Config>;
 
 Status set_listen(Config& c, std::string_view key, std::string_view v) {
   auto colon = v.rfind(':');
@@ -65,121 +27,109 @@ Status set_listen(Config& c, std::string_view key, std::string_view v) {
   return {};
 }
 
-struct Entry {
-  ConfigKey key;
-  std::function<Status(Config&, std::string_view)> set;
-  std::function<std::string(const Config&)> get;
-};
-
 const std::vector<Entry>& table() {
   constexpr std::int64_t kDay = 86'400'000;
   constexpr std::int64_t kGiB = 1LL << 30;
   static const std::vector<Entry> entries = {
-      {{"listen", "address and port to serve on (port 0 picks a free one)"},
+      {"listen", "address and port to serve on (port 0 picks a free one)",
        [](Config& c, std::string_view v) { return set_listen(c, "listen", v); },
        [](const Config& c) { return c.server.bind_address + ":" + std::to_string(c.server.port); }},
-      {{"threads", "io threads serving HTTP"},
+      {"threads", "io threads serving HTTP",
        [](Config& c, std::string_view v) { return set_small(c.server.threads, "threads", v, 1, 64); },
        [](const Config& c) { return std::to_string(c.server.threads); }},
-      {{"data_dir", "folder for the database and the coordinator key"},
+      {"data_dir", "folder for the database and the coordinator key",
        [](Config& c, std::string_view v) -> Status {
          if (v.empty()) return bad_value("data_dir", v, "a folder path");
          c.data_dir = std::string(v);
          return {};
        },
        [](const Config& c) { return c.data_dir; }},
-      {{"database", "SQLite database file (default <data_dir>/coordinator.db)"},
+      {"database", "SQLite database file (default <data_dir>/coordinator.db)",
        [](Config& c, std::string_view v) -> Status { c.database = std::string(v); return {}; },
        [](const Config& c) { return c.database; }},
-      {{"key_file", "coordinator signing key, made on first start (default <data_dir>/coordinator.key)"},
+      {"key_file", "coordinator signing key, made on first start (default <data_dir>/coordinator.key)",
        [](Config& c, std::string_view v) -> Status { c.key_file = std::string(v); return {}; },
        [](const Config& c) { return c.key_file; }},
-      {{"tls_cert", "PEM certificate chain; TLS is on when tls_cert and tls_key are both set"},
+      {"tls_cert", "PEM certificate chain; TLS is on when tls_cert and tls_key are both set",
        [](Config& c, std::string_view v) -> Status { c.server.tls_cert_file = std::string(v); return {}; },
        [](const Config& c) { return c.server.tls_cert_file; }},
-      {{"tls_key", "PEM private key for tls_cert"},
+      {"tls_key", "PEM private key for tls_cert",
        [](Config& c, std::string_view v) -> Status { c.server.tls_key_file = std::string(v); return {}; },
        [](const Config& c) { return c.server.tls_key_file; }},
-      {{"log_level", "debug, info, warn, error or off"},
+      {"log_level", "debug, info, warn, error or off",
        [](Config& c, std::string_view v) -> Status {
          if (!parse_log_level(v, c.log_level)) return bad_value("log_level", v, "one of debug, info, warn, error, off");
          return {};
        },
        [](const Config& c) { return std::string(to_string(c.log_level)); }},
-      {{"log_json", "write logs as JSON lines"},
+      {"log_json", "write logs as JSON lines",
        [](Config& c, std::string_view v) { return set_bool(c.log_json, "log_json", v); },
        [](const Config& c) { return std::string(c.log_json ? "true" : "false"); }},
-      {{"header_timeout_ms", "time to receive a request header"},
+      {"header_timeout_ms", "time to receive a request header",
        [](Config& c, std::string_view v) { return set_int(c.server.header_timeout_ms, "header_timeout_ms", v, 100, 600'000); },
        [](const Config& c) { return std::to_string(c.server.header_timeout_ms); }},
-      {{"body_timeout_ms", "time to receive a request body"},
+      {"body_timeout_ms", "time to receive a request body",
        [](Config& c, std::string_view v) { return set_int(c.server.body_timeout_ms, "body_timeout_ms", v, 100, 3'600'000); },
        [](const Config& c) { return std::to_string(c.server.body_timeout_ms); }},
-      {{"write_timeout_ms", "time to send a response"},
+      {"write_timeout_ms", "time to send a response",
        [](Config& c, std::string_view v) { return set_int(c.server.write_timeout_ms, "write_timeout_ms", v, 100, 3'600'000); },
        [](const Config& c) { return std::to_string(c.server.write_timeout_ms); }},
-      {{"idle_timeout_ms", "keep-alive connections idle longer are closed"},
+      {"idle_timeout_ms", "keep-alive connections idle longer are closed",
        [](Config& c, std::string_view v) { return set_int(c.server.idle_timeout_ms, "idle_timeout_ms", v, 100, 3'600'000); },
        [](const Config& c) { return std::to_string(c.server.idle_timeout_ms); }},
-      {{"max_connections", "open connections at most; more are closed at once"},
+      {"max_connections", "open connections at most; more are closed at once",
        [](Config& c, std::string_view v) { return set_small(c.server.max_connections, "max_connections", v, 1, 1'000'000); },
        [](const Config& c) { return std::to_string(c.server.max_connections); }},
-      {{"shutdown_grace_ms", "on SIGTERM, in-flight requests get this long to finish"},
+      {"shutdown_grace_ms", "on SIGTERM, in-flight requests get this long to finish",
        [](Config& c, std::string_view v) { return set_int(c.server.shutdown_grace_ms, "shutdown_grace_ms", v, 0, 600'000); },
        [](const Config& c) { return std::to_string(c.server.shutdown_grace_ms); }},
-      {{"max_json_bytes", "largest JSON request body"},
+      {"max_json_bytes", "largest JSON request body",
        [](Config& c, std::string_view v) { return set_small(c.api.max_json_body, "max_json_bytes", v, 1024, kGiB); },
        [](const Config& c) { return std::to_string(c.api.max_json_body); }},
-      {{"max_upload_bytes", "largest compressed result upload"},
+      {"max_upload_bytes", "largest compressed result upload",
        [](Config& c, std::string_view v) { return set_small(c.api.max_upload_body, "max_upload_bytes", v, 1024, 4 * kGiB); },
        [](const Config& c) { return std::to_string(c.api.max_upload_body); }},
-      {{"max_upload_expanded_bytes", "what one upload may decompress to"},
+      {"max_upload_expanded_bytes", "what one upload may decompress to",
        [](Config& c, std::string_view v) { return set_small(c.api.max_upload_decompressed, "max_upload_expanded_bytes", v, 1024, 16 * kGiB); },
        [](const Config& c) { return std::to_string(c.api.max_upload_decompressed); }},
-      {{"max_upload_results", "results in one upload"},
+      {"max_upload_results", "results in one upload",
        [](Config& c, std::string_view v) { return set_small(c.api.max_upload_lines, "max_upload_results", v, 1, 100'000); },
        [](const Config& c) { return std::to_string(c.api.max_upload_lines); }},
-      {{"max_long_poll_ms", "longest a lease request may wait for work"},
+      {"max_long_poll_ms", "longest a lease request may wait for work",
        [](Config& c, std::string_view v) { return set_int(c.api.max_long_poll_ms, "max_long_poll_ms", v, 0, protocol::kMaxLongPollMs); },
        [](const Config& c) { return std::to_string(c.api.max_long_poll_ms); }},
-      {{"signature_window_s", "how far a signed request's time may be from the coordinator's"},
+      {"signature_window_s", "how far a signed request's time may be from the coordinator's",
        [](Config& c, std::string_view v) { return set_int(c.api.signature_window_s, "signature_window_s", v, 5, 3600); },
        [](const Config& c) { return std::to_string(c.api.signature_window_s); }},
-      {{"lease_ms", "how long a node holds a task before it returns to the queue"},
+      {"lease_ms", "how long a node holds a task before it returns to the queue",
        [](Config& c, std::string_view v) { return set_int(c.scheduler.lease_ms, "lease_ms", v, 1000, kDay); },
        [](const Config& c) { return std::to_string(c.scheduler.lease_ms); }},
-      {{"max_extend_ms", "the most one lease extension may ask for"},
+      {"max_extend_ms", "the most one lease extension may ask for",
        [](Config& c, std::string_view v) { return set_int(c.scheduler.max_extend_ms, "max_extend_ms", v, 1000, kDay); },
        [](const Config& c) { return std::to_string(c.scheduler.max_extend_ms); }},
-      {{"retry_delay_ms", "a failed task waits this long before it is leased again"},
+      {"retry_delay_ms", "a failed task waits this long before it is leased again",
        [](Config& c, std::string_view v) { return set_int(c.scheduler.retry_delay_ms, "retry_delay_ms", v, 0, kDay); },
        [](const Config& c) { return std::to_string(c.scheduler.retry_delay_ms); }},
-      {{"site_rate", "network-wide requests per second to one registrable domain"},
+      {"site_rate", "network-wide requests per second to one registrable domain",
        [](Config& c, std::string_view v) { return set_double(c.scheduler.site_rate, "site_rate", v, 0.001, 10'000); },
        [](const Config& c) { std::ostringstream s; s << c.scheduler.site_rate; return s.str(); }},
-      {{"site_burst", "requests one registrable domain may get at once after a quiet spell"},
+      {"site_burst", "requests one registrable domain may get at once after a quiet spell",
        [](Config& c, std::string_view v) { return set_double(c.scheduler.site_burst, "site_burst", v, 1, 100'000); },
        [](const Config& c) { std::ostringstream s; s << c.scheduler.site_burst; return s.str(); }},
-      {{"scan_limit", "queued tasks examined per job per lease call"},
+      {"scan_limit", "queued tasks examined per job per lease call",
        [](Config& c, std::string_view v) { return set_small(c.scheduler.scan_limit, "scan_limit", v, 1, 100'000); },
        [](const Config& c) { return std::to_string(c.scheduler.scan_limit); }},
-      {{"idle_poll_ms", "what nodes are told to wait when there is nothing to do"},
+      {"idle_poll_ms", "what nodes are told to wait when there is nothing to do",
        [](Config& c, std::string_view v) { return set_int(c.scheduler.idle_poll_ms, "idle_poll_ms", v, 100, 600'000); },
        [](const Config& c) { return std::to_string(c.scheduler.idle_poll_ms); }},
-      {{"reap_interval_ms", "how often expired leases return to the queue"},
+      {"reap_interval_ms", "how often expired leases return to the queue",
        [](Config& c, std::string_view v) { return set_int(c.reap_interval_ms, "reap_interval_ms", v, 10, 600'000); },
        [](const Config& c) { return std::to_string(c.reap_interval_ms); }},
-      {{"allow_loopback_targets", "demos and tests only: jobs may name 127.0.0.1 and localhost"},
+      {"allow_loopback_targets", "demos and tests only: jobs may name 127.0.0.1 and localhost",
        [](Config& c, std::string_view v) { return set_bool(c.scheduler.allow_loopback_targets, "allow_loopback_targets", v); },
        [](const Config& c) { return std::string(c.scheduler.allow_loopback_targets ? "true" : "false"); }},
   };
   return entries;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -189,58 +139,23 @@ std::string Config::key_path() const { return key_file.empty() ? data_dir + "/co
 
 std::vector<std::pair<ConfigKey, std::string>> config_keys(const Config& defaults) {
   std::vector<std::pair<ConfigKey, std::string>> out;
-  for (const auto& e : table()) out.emplace_back(e.key, e.get(defaults));
+  for (const auto& e : table()) out.emplace_back(ConfigKey{e.name, e.help}, e.get(defaults));
   return out;
 }
 
 Status apply_config_value(Config& config, std::string_view key, std::string_view value) {
-  for (const auto& e : table()) {
-    if (key == e.key.name) return e.set(config, value);
-  }
-  return make_error(ErrorKind::invalid, "bad-config",
-                    "unknown config key '" + std::string(key) + "'; 'meadow-coordinator config keys' lists them");
+  return config::apply_key(table(), config, key, value, "meadow-coordinator config keys");
 }
 
 Status parse_config(std::string_view text, Config& config) {
-  std::size_t line_no = 0;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++line_no;
-    auto hash = line.find('#');
-    if (hash != std::string_view::npos) line = line.substr(0, hash);
-    line = trim(line);
-    if (line.empty()) continue;
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      return make_error(ErrorKind::invalid, "bad-config",
-                        "line " + std::to_string(line_no) + ": expected 'key = value', got '" + std::string(line) + "'");
-    }
-    std::string_view value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-    auto st = apply_config_value(config, trim(line.substr(0, eq)), value);
-    if (!st.ok()) {
-      Error e = std::move(st).error();
-      e.message = "line " + std::to_string(line_no) + ": " + e.message;
-      return e;
-    }
-  }
+  MEADOW_TRY(config::parse_lines(text, [&](std::string_view k, std::string_view v) { return apply_config_value(config, k, v); }));
   return validate_config(config);
 }
 
 Result<Config> load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return make_error(ErrorKind::io, "bad-config", "cannot read config file '" + path + "'");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 1024 * 1024) {
-    return make_error(ErrorKind::invalid, "bad-config", "config file '" + path + "' is larger than 1 MiB");
-  }
+  MEADOW_ASSIGN(std::string text, config::read_file(path));
   Config c;
-  auto st = parse_config(ss.str(), c);
+  auto st = parse_config(text, c);
   if (!st.ok()) {
     Error e = std::move(st).error();
     e.message = path + ": " + e.message;

@@ -9,7 +9,7 @@ MEADOW_BUILD="${MEADOW_BUILD:-$MEADOW_ROOT/build}"
 MEADOW_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libzstd-dev libpsl-dev libcurl4-openssl-dev
+  libssl-dev libsqlite3-dev libzstd-dev libpsl-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jsonschema curl zstd sqlite3
 )

@@ -80,6 +80,7 @@ std::size_t body_limit(const Context& ctx, std::string_view method, std::string_
 http::Response node_register(const http::Request& r, Context& ctx);
 http::Response node_lease(const http::Request& r, Context& ctx);
 http::Response node_extend(const http::Request& r, Context& ctx);
+http::Response node_release(const http::Request& r, Context& ctx);
 http::Response node_upload(const http::Request& r, Context& ctx);
 
 http::Response admin_jobs_create(const http::Request& r, Context& ctx);

@@ -242,6 +242,19 @@ http::Response node_extend(const http::Request& r, Context& ctx) {
   return json_response(200, protocol::to_json(*resp), "extend");
 }
 
+http::Response node_release(const http::Request& r, Context& ctx) {
+  if (!content_type_is(r, "application/json")) return problem(bad_content_type("application/json"));
+  auto node = authenticate_node(r, ctx, nullptr);
+  if (!node.ok()) return problem(node.error());
+  auto req = protocol::parse_release_request(r.body);
+  if (!req.ok()) return problem(req.error());
+  auto resp = ctx.scheduler.release(node->id, req->leases);
+  if (!resp.ok()) return problem(resp.error());
+  ctx.metrics.add("leases_released_total", static_cast<std::int64_t>(resp->released.size()));
+  if (!resp->released.empty() && ctx.notify_work) ctx.notify_work(resp->released.size());
+  return json_response(200, protocol::to_json(*resp), "release");
+}
+
 http::Response node_upload(const http::Request& r, Context& ctx) {
   if (!content_type_is(r, "application/x-ndjson")) return problem(bad_content_type("application/x-ndjson"));
   const std::string* enc = r.header("content-encoding");

@@ -83,6 +83,7 @@ http::Response dispatch(const http::Request& r, Context& ctx) {
   if (p == "/v1/nodes/register") return post ? node_register(r, ctx) : problem(method_not_allowed(r));
   if (p == "/v1/lease") return post ? node_lease(r, ctx) : problem(method_not_allowed(r));
   if (p == "/v1/leases/extend") return post ? node_extend(r, ctx) : problem(method_not_allowed(r));
+  if (p == "/v1/leases/release") return post ? node_release(r, ctx) : problem(method_not_allowed(r));
   if (p == "/v1/results") return post ? node_upload(r, ctx) : problem(method_not_allowed(r));
 
   auto parts = split_path(p);

@@ -194,6 +194,11 @@ Result<protocol::ExtendResponse> Scheduler::extend(const std::string& node_id,
   return store_.extend(node_id, leases, now + std::min(extend_ms, options_.max_extend_ms), now);
 }
 
+Result<protocol::ReleaseResponse> Scheduler::release(const std::string& node_id,
+                                                     const std::vector<protocol::LeaseRef>& leases) {
+  return store_.release(node_id, leases, clock_.now_ms());
+}
+
 Result<ReapResult> Scheduler::reap() {
   std::int64_t now = clock_.now_ms();
   politeness_.forget_idle(now);

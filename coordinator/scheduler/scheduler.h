@@ -60,6 +60,8 @@ class Scheduler {
                                           std::int64_t extend_ms);
 
   // Requeues or dead-letters expired leases; forgets idle politeness buckets.
+  // Leases given back unstarted return to the queue at once (protocol 1.1).
+  Result<protocol::ReleaseResponse> release(const std::string& node_id, const std::vector<protocol::LeaseRef>& leases);
   Result<ReapResult> reap();
 
   // Links from an accepted page that a site-scope job should follow: same registrable

@@ -319,6 +319,26 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<protocol::ReleaseResponse> release(const std::string& node_id, const std::vector<protocol::LeaseRef>& leases,
+                                            std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    MEADOW_TRY(tx.begin());
+    protocol::ReleaseResponse out;
+    for (const auto& ref : leases) {
+      auto task = get_task_locked(ref.task_id);
+      Status check = task.ok() ? check_lease(*task, node_id, ref.token, now_ms) : Status(task.error());
+      if (!check.ok()) {
+        out.refused.push_back({ref.task_id, check.error().code, check.error().message});
+        continue;
+      }
+      MEADOW_TRY(s_release_.bind(1, now_ms).bind(2, ref.task_id).exec());
+      out.released.push_back(ref.task_id);
+    }
+    MEADOW_TRY(tx.commit());
+    return out;
+  }
+
   Result<ReapResult> reap_expired(std::int64_t now_ms, int limit) override {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
@@ -643,6 +663,7 @@ class SqliteStore final : public Store {
         {&s_candidates_, "SELECT id, url, site, depth, attempts FROM tasks WHERE job_id=?1 AND state=0 AND available_ms<=?2 AND id>?3 ORDER BY id LIMIT ?4"},
         {&s_lease_task_, "UPDATE tasks SET state=1, attempts=attempts+1, token=?1, node_id=?2, deadline_ms=?3 WHERE id=?4 AND state=0"},
         {&s_extend_, "UPDATE tasks SET deadline_ms=?1 WHERE id=?2"},
+        {&s_release_, "UPDATE tasks SET state=0, attempts=MAX(attempts-1,0), available_ms=?1, deadline_ms=0 WHERE id=?2"},
         {&s_expired_, expired.c_str()},
         {&s_set_task_state_, "UPDATE tasks SET state=?1, available_ms=?2 WHERE id=?3"},
         {&s_add_failure_, "INSERT INTO task_failures(task_id, attempt, node_id, reason, at_ms) VALUES(?1,?2,?3,?4,?5)"},
@@ -845,7 +866,7 @@ class SqliteStore final : public Store {
   std::map<std::int64_t, std::int64_t> open_delta_;  // per job, within the open transaction
   Stmt s_insert_job_, s_insert_task_, s_add_tasks_, s_add_open_, s_job_task_count_, s_job_done_, s_get_job_,
       s_list_jobs_, s_list_jobs_all_, s_active_jobs_, s_job_counts_, s_set_job_state_, s_cancel_queued_,
-      s_data_version_, s_get_task_, s_dead_tasks_, s_failures_, s_candidates_, s_lease_task_, s_extend_,
+      s_data_version_, s_get_task_, s_dead_tasks_, s_failures_, s_candidates_, s_lease_task_, s_extend_, s_release_,
       s_expired_, s_set_task_state_, s_add_failure_, s_next_available_, s_insert_result_, s_receipt_,
       s_results_, s_node_accepted_, s_insert_node_, s_get_node_, s_list_nodes_, s_ban_node_,
       s_expire_node_leases_, s_add_admin_key_, s_find_admin_key_, s_counts_by_job_, s_counts_by_site_;

@@ -101,6 +101,11 @@ class Store {
   virtual Result<protocol::ExtendResponse> extend(const std::string& node_id,
                                                   const std::vector<protocol::LeaseRef>& leases,
                                                   std::int64_t new_deadline_ms, std::int64_t now_ms) = 0;
+  // Gives leases back unstarted: each task the node holds with that token returns to the
+  // queue at once, and its attempt is not counted. Others are refused one by one.
+  virtual Result<protocol::ReleaseResponse> release(const std::string& node_id,
+                                                    const std::vector<protocol::LeaseRef>& leases,
+                                                    std::int64_t now_ms) = 0;
   // Leases past their deadline return to the queue, or to dead-letter (reason kept) when the
   // task has used max_attempts; tasks of a cancelled job become cancelled. At most `limit`.
   virtual Result<ReapResult> reap_expired(std::int64_t now_ms, int limit) = 0;

@@ -23,7 +23,7 @@ TEST_F(ServiceFixture, HealthReadyInfoAndMetricsAnswer) {
   ASSERT_TRUE(health.ok()) << health.error().message;
   EXPECT_EQ(health->status, 200);
   ASSERT_NE(health->header("meadow-protocol"), nullptr);
-  EXPECT_EQ(*health->header("meadow-protocol"), "1.0");
+  EXPECT_EQ(*health->header("meadow-protocol"), protocol::kVersion);
   EXPECT_EQ(c.get("/readyz")->status, 200);
   auto info = c.get("/v1/info");
   EXPECT_EQ(info->status, 200);

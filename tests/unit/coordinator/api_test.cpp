@@ -440,7 +440,7 @@ TEST_F(ApiTest, UnknownProtocolMajorVersionIsRefusedWithAdvice) {
 TEST_F(ApiTest, EveryResponseCarriesTheProtocolVersion) {
   for (const auto& r : {call(admin("GET", "/healthz")), call(admin("GET", "/v1/nothing")), call(admin("GET", "/v1/info"))}) {
     bool found = false;
-    for (const auto& h : r.headers) found |= h.name == "meadow-protocol" && h.value == "1.0";
+    for (const auto& h : r.headers) found |= h.name == "meadow-protocol" && h.value == protocol::kVersion;
     EXPECT_TRUE(found) << r.body;
   }
 }

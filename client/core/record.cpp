@@ -1,0 +1,83 @@
+#include "client/core/record.h"
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/zstd.h"
+
+namespace meadow::client {
+
+namespace json = boost::json;
+
+void add_page_fields(json::object& r, const extract::Page& page, std::string_view body) {
+  if (!page.lang.empty()) r["lang"] = page.lang;
+  r["title"] = page.title;
+  if (!page.description.empty()) r["description"] = page.description;
+  if (!page.canonical_url.empty()) r["canonical_url"] = page.canonical_url;
+  r["text"] = page.text;
+  json::array links;
+  for (const auto& l : page.links) {
+    links.push_back(json::object{{"url", l.url}, {"text", l.text}, {"internal", l.internal}});
+  }
+  r["links"] = std::move(links);
+  r["body_sha256"] = crypto::sha256_hex(body);
+  r["text_sha256"] = crypto::sha256_hex(page.text);
+  r["simhash"] = extract::simhash_hex(extract::simhash(page.text));
+  r["extractor"] = json::object{{"name", extract::kExtractorName}, {"version", extract::kExtractorVersion}};
+}
+
+json::object build_record(const protocol::TaskLease& task, const FetchResult& fetch, const extract::Page& page,
+                          const std::string& node_id) {
+  json::object r;
+  const std::string seed = node_id + "/" + std::to_string(task.task_id) + "/" + std::to_string(task.token);
+  r["record_id"] = "r" + crypto::sha256_hex(seed).substr(0, 32);
+  r["task_id"] = task.task_id;
+  r["job_id"] = task.job_id;
+  r["node_id"] = node_id;
+  r["url"] = task.url;
+  r["final_url"] = fetch.final_url;
+  if (!fetch.redirects.empty()) {
+    json::array chain;
+    for (const auto& hop : fetch.redirects) chain.push_back(json::object{{"url", hop.url}, {"status", hop.status}});
+    r["redirect_chain"] = std::move(chain);
+  }
+  r["fetched_at"] = format_rfc3339_ms(fetch.finished_ms);
+  r["http_status"] = fetch.http_status;
+  if (!fetch.content_type.empty()) r["content_type"] = fetch.content_type;
+  if (!page.charset.empty()) r["charset"] = page.charset;
+  r["content_length"] = static_cast<std::int64_t>(fetch.body.size());
+  r["truncated"] = fetch.truncated;
+  add_page_fields(r, page, fetch.body);
+  return r;
+}
+
+FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fetch, const crypto::KeyPair& key,
+                          const std::string& node_id) {
+  FramedResult out;
+  protocol::ResultLine line;
+  line.task_id = task.task_id;
+  line.token = task.token;
+  line.outcome = fetch.outcome;
+  line.reason = fetch.reason_code.empty() ? fetch.reason : fetch.reason_code + ": " + fetch.reason;
+  if (fetch.outcome == protocol::Outcome::ok) {
+    extract::Input in{fetch.body, fetch.final_url, fetch.content_type_header, fetch.content_language};
+    auto page = extract::extract(in);
+    if (page.ok()) {
+      line.record = build_record(task, fetch, *page, node_id);
+      protocol::sign_record(line.record, key);
+      out.record_id = std::string(line.record["record_id"].get_string());
+    } else {
+      out.error = page.error().message;
+      line.outcome = protocol::Outcome::failed;
+      line.reason = "extract: " + page.error().message;
+    }
+  }
+  if (line.reason.size() > 1000) {
+    std::size_t cut = 1000;
+    while (cut > 0 && (static_cast<unsigned char>(line.reason[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+    line.reason.resize(cut);
+  }
+  out.frame = zstd::compress(protocol::to_json(line) + "\n");
+  return out;
+}
+
+}  // namespace meadow::client

@@ -1,0 +1,35 @@
+// One page's record (schemas/record.schema.json), signed, and the result line that carries
+// it to the coordinator, compressed as one zstd frame so an upload is just the outbox's
+// frames laid end to end.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "client/core/fetcher.h"
+#include "common/crypto.h"
+#include "common/extract.h"
+#include "common/protocol.h"
+
+namespace meadow::client {
+
+// What the page itself yields: lang, title, description, canonical_url, text, links, the
+// body and text hashes, simhash and extractor. `meadow-node extract` prints just these.
+void add_page_fields(boost::json::object& r, const extract::Page& page, std::string_view body);
+
+// The record for a fetched page. record_id is derived from (node, task, token), so a
+// retried upload of the same fetch carries the same id.
+boost::json::object build_record(const protocol::TaskLease& task, const FetchResult& fetch, const extract::Page& page,
+                                  const std::string& node_id);
+
+// Extracts, builds, signs and frames: the result line for a fetch, as one zstd frame of
+// one NDJSON line. A fetch that did not succeed becomes a line with its outcome and reason.
+struct FramedResult {
+  std::string frame;
+  std::string record_id;  // empty when there is no record
+  std::string error;      // why extraction failed (the line then reports "failed")
+};
+FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fetch, const crypto::KeyPair& key,
+                          const std::string& node_id);
+
+}  // namespace meadow::client
