@@ -143,7 +143,9 @@ struct Engine::Impl {
   void set_state(std::string state, std::string reason = {}) {
     std::lock_guard lock(status_mu);
     if (status.state != state || status.reason != reason) {
-      log.info(kLog, reason.empty() ? state : state + ": " + reason);
+      // Working and waiting alternate all day; only the other states are news.
+      const LogLevel level = state == "working" || state == "waiting" ? LogLevel::debug : LogLevel::info;
+      log.log(level, kLog, reason.empty() ? state : state + ": " + reason);
     }
     status.state = std::move(state);
     status.reason = std::move(reason);
@@ -435,7 +437,7 @@ struct Engine::Impl {
       if (!upload_timer) upload_timer = loop.after(upload_not_before - now, [this] { upload_timer = 0; schedule_upload(); });
       return;
     }
-    if (pending >= settings.upload_batch || upload_singly > 0 || stopping || (in_flight == 0 && queue.empty())) {
+    if (pending >= settings.upload_batch || upload_singly > 0 || stopping) {
       if (upload_timer) loop.cancel_timer(upload_timer);
       upload_timer = 0;
       return upload_now();
@@ -498,6 +500,7 @@ struct Engine::Impl {
       auto c = contribution_of.find(item.task_id);
       if (c == contribution_of.end()) continue;
       Settlement s{c->second, item.duplicate ? "duplicate" : "accepted", "", ""};
+      if (item.outcome != protocol::Outcome::ok) s.state = "reported";
       if (item.receipt) {
         if (coordinator_key && protocol::verify_receipt(*item.receipt, *coordinator_key).ok()) {
           s.receipt = meadow::to_json(protocol::to_json_object(*item.receipt));

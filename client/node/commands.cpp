@@ -77,7 +77,8 @@ int cmd_status(const std::vector<std::string>& argv) {
     json::object o = parse_json_object(client::to_json(s), "status").value();
     o["running"] = running;
     o["totals"] = json::object{{"fetched", totals->fetched},   {"accepted", totals->accepted}, {"refused", totals->refused},
-                               {"pending", totals->pending},   {"skipped", totals->skipped},   {"failed", totals->failed},
+                               {"pending", totals->pending},   {"reported", totals->reported}, {"skipped", totals->skipped},
+                               {"failed", totals->failed},
                                {"accepted_bytes", totals->accepted_bytes}};
     std::printf("%s\n", meadow::to_json(o).c_str());
     return running ? kExitOk : kExitNo;

@@ -258,11 +258,11 @@ bool TestHttpClient::wait_closed(std::chrono::milliseconds within) {
   }
 }
 
-bool wait_ready(std::uint16_t port, std::chrono::milliseconds within) {
+bool wait_ready(std::uint16_t port, std::chrono::milliseconds within, const std::string& path) {
   TestHttpClient c(port, false, std::chrono::milliseconds(500));
   auto deadline = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto r = c.get("/readyz");
+    auto r = c.get(path);
     if (r.ok() && r->status == 200) return true;
     c.close();
     std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -81,6 +81,7 @@ class TestHttpClient {
 };
 
 // Polls GET /readyz on 127.0.0.1:port until it answers 200 or `within` passes.
-bool wait_ready(std::uint16_t port, std::chrono::milliseconds within = std::chrono::seconds(10));
+bool wait_ready(std::uint16_t port, std::chrono::milliseconds within = std::chrono::seconds(10),
+                const std::string& path = "/readyz");
 
 }  // namespace meadow::testing
