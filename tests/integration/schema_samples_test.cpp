@@ -74,6 +74,13 @@ TEST_F(SchemaSamples, WriteRealResponses) {
   auto parsed = boost::json::parse(up.body);
   save("receipt", "ok", meadow::to_json(parsed.at("items").at(0).at("receipt")));
 
+  protocol::ReleaseRequest rel{{{tasks->tasks[2].task_id, tasks->tasks[2].token}, {tasks->tasks[2].task_id, 1}}};
+  auto rel_req = node.request("POST", "/v1/leases/release", protocol::to_json(rel), now());
+  save("release-request", "ok", rel_req.body);
+  auto rel_resp = send(c, rel_req);
+  ASSERT_EQ(rel_resp.status, 200) << rel_resp.body;
+  save("release-response", "mixed", rel_resp.body);
+
   save("job-list", "one", admin(c, "GET", "/v1/admin/jobs").body);
   save("job", "get", admin(c, "GET", "/v1/admin/jobs/1").body);
   save("job", "paused", admin(c, "POST", "/v1/admin/jobs/1/pause").body);

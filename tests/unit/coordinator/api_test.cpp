@@ -457,3 +457,52 @@ TEST_F(ApiTest, MetricsExposeRequestsAndQueueDepth) {
 
 }  // namespace
 }  // namespace meadow::coordinator
+
+namespace meadow::coordinator {
+namespace {
+
+TEST_F(ApiTest, ReleasedLeasesGoBackToTheQueueWithoutSpendingAnAttempt) {
+  TestNode other;
+  register_node(node_);
+  register_node(other);
+  create_job({"https://a.example/1", "https://a.example/2"}, R"(,"max_attempts":1)");
+  auto tasks = lease(node_, 2);
+  ASSERT_EQ(tasks.size(), 2u);
+  // One lease given back; one named with a stale token; one of them asked for by a thief.
+  protocol::ReleaseRequest rel{{{tasks[0].task_id, tasks[0].token}, {tasks[1].task_id, tasks[1].token + 99}}};
+  auto resp = call(node_.request("POST", "/v1/leases/release", protocol::to_json(rel), clock_.now_ms()));
+  ASSERT_EQ(resp.status, 200) << resp.body;
+  auto parsed = protocol::parse_release_response(resp.body);
+  ASSERT_TRUE(parsed.ok()) << resp.body;
+  ASSERT_EQ(parsed->released, std::vector<std::int64_t>{tasks[0].task_id});
+  ASSERT_EQ(parsed->refused.size(), 1u);
+  EXPECT_EQ(parsed->refused[0].code, "stale-token");
+  EXPECT_EQ(task_state(tasks[0].task_id), TaskState::queued);
+  EXPECT_EQ(task_state(tasks[1].task_id), TaskState::leased);
+
+  protocol::ReleaseRequest theft{{{tasks[1].task_id, tasks[1].token}}};
+  auto stolen = call(other.request("POST", "/v1/leases/release", protocol::to_json(theft), clock_.now_ms()));
+  ASSERT_EQ(stolen.status, 200);
+  EXPECT_EQ(protocol::parse_release_response(stolen.body)->refused.at(0).code, "not-your-lease");
+  EXPECT_EQ(task_state(tasks[1].task_id), TaskState::leased);
+
+  // With max_attempts 1, a counted attempt would leave nothing; the released task is leased
+  // again at once, as attempt 1.
+  auto again = lease(other, 1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].task_id, tasks[0].task_id);
+  EXPECT_EQ(again[0].attempt, 1);
+}
+
+TEST_F(ApiTest, ReleaseRequestIsCheckedLikeAnyOther) {
+  register_node(node_);
+  expect_problem(call(node_.request("POST", "/v1/leases/release", R"({"leases":[]})", clock_.now_ms())), 400, "bad-field");
+  expect_problem(call(node_.request("POST", "/v1/leases/release", R"({"leases":"x"})", clock_.now_ms())), 400, "bad-field");
+  expect_problem(call(node_.request("POST", "/v1/leases/release", "{", clock_.now_ms())), 400, "bad-json");
+  http::Request unsigned_req = admin("POST", "/v1/leases/release", R"({"leases":[{"task_id":1,"token":1}]})");
+  unsigned_req.headers = {{"content-type", "application/json"}};
+  expect_problem(call(unsigned_req), 401, "unsigned-request");
+}
+
+}  // namespace
+}  // namespace meadow::coordinator

@@ -257,7 +257,7 @@ TEST_F(HttpServerTest, GetRoundTripCarriesHeadersAndDecodedParts) {
   EXPECT_TRUE(r->keep_alive);
   EXPECT_EQ(header_or_empty(*r, "content-type"), "text/plain");
   EXPECT_EQ(header_or_empty(*r, "server"), "meadow-coordinator");
-  EXPECT_EQ(header_or_empty(*r, "meadow-protocol"), protocol::kVersion);
+  EXPECT_EQ(header_or_empty(*r, "meadow-protocol"), meadow::protocol::kVersion);
   EXPECT_EQ(header_or_empty(*r, "x-answer"), "42");
   EXPECT_EQ(header_or_empty(*r, "content-length"), "5");
 
@@ -350,7 +350,7 @@ TEST_F(HttpServerTest, ObserverSeesEveryResponse) {
 void expect_problem(const TestHttpResponse& r, int status, const std::string& code) {
   EXPECT_EQ(r.status, status);
   EXPECT_EQ(header_or_empty(r, "content-type"), "application/problem+json");
-  EXPECT_EQ(header_or_empty(r, "meadow-protocol"), protocol::kVersion);
+  EXPECT_EQ(header_or_empty(r, "meadow-protocol"), meadow::protocol::kVersion);
   EXPECT_NE(r.body.find("\"code\":\"" + code + "\""), std::string::npos) << r.body;
 }
 
@@ -550,7 +550,7 @@ TEST_F(HttpServerTest, ParkedRequestIsAnsweredAfterNotify) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "woken:a");
-  EXPECT_EQ(header_or_empty(*r, "meadow-protocol"), protocol::kVersion);
+  EXPECT_EQ(header_or_empty(*r, "meadow-protocol"), meadow::protocol::kVersion);
   EXPECT_EQ(server_->parked_requests(), 0u);
 }
 
