@@ -65,7 +65,9 @@ Status parse_lines(std::string_view text, const std::function<Status(std::string
                         "line " + std::to_string(line_no) + ": expected 'key = value', got '" + std::string(line) + "'");
     }
     std::string_view value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
     auto st = apply(trim(line.substr(0, eq)), value);
     if (!st.ok()) {
       Error e = std::move(st).error();

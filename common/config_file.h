@@ -1,5 +1,5 @@
 // The shared shape of Meadow's config files: lines of `key = value`, `#` starts a comment,
-// values may be quoted. Each component keeps one struct with documented defaults and one
+// values may be quoted with "..." or '...'. Each component keeps one struct with documented defaults and one
 // table of KeyEntry that loads, validates and documents it; these helpers parse the lines
 // and the common value types, with errors that name the line, the key and what is wanted.
 #pragma once

@@ -347,8 +347,10 @@ bool v6_forbidden(const V6& a) {
       if (a[i++] != b) return false;
     return true;
   };
-  // ::ffff:0:0/96 IPv4-mapped and 64:ff9b::/96 NAT64: judged by the IPv4 address inside.
-  if (prefix({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff})) return v4_forbidden(v4_at(a, 12));
+  // ::ffff:0:0/96 IPv4-mapped: never a real destination (a resolver answers IPv4 as IPv4), only
+  // a way to dress one up. 64:ff9b::/96 NAT64 is how IPv6-only networks reach IPv4 sites, so it
+  // is judged by the IPv4 address inside.
+  if (prefix({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff})) return true;
   if (prefix({0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0})) return v4_forbidden(v4_at(a, 12));
   // Outside 2000::/3 nothing is global unicast: unspecified, loopback, IPv4-compatible,
   // discard, unique-local, link-local, site-local and multicast all live there.

@@ -42,7 +42,8 @@ std::string registrable_domain(std::string_view host);
 // True when `host` is a literal IPv4 or IPv6 address in a range a node must never reach:
 // loopback, private (RFC 1918), link-local, CGNAT (100.64/10), multicast, reserved,
 // unspecified, broadcast, documentation, benchmarking, unique-local (fc00::/7),
-// site-local (fec0::/10), IPv4-mapped/compatible and NAT64 forms of any of those.
+// site-local (fec0::/10), every IPv4-mapped (::ffff:0:0/96) and IPv4-compatible (::/96)
+// address, and NAT64 (64:ff9b::/96) or 6to4 forms of a forbidden IPv4 address.
 bool is_forbidden_ip_literal(std::string_view host);
 
 // True when `host` is a literal IP address at all (v4 dotted-quad or v6 without brackets).

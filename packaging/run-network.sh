@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's network command: builds, starts a coordinator on SQLite in ./meadow-demo,
-# makes an admin key, adds a demo job and shows the queue. Ctrl-C stops everything.
-# MEADOW_DEMO_SECONDS=N stops it by itself after N seconds.
+# The README's network command: builds, then runs the whole network on this machine: the
+# demo site on 127.0.0.1:8481, a coordinator on SQLite in ./meadow-demo, an admin key, a
+# crawl job over the demo site and two meadow-node processes that do the work. It waits for
+# the job to finish and shows what happened. Ctrl-C stops everything.
+# MEADOW_DEMO_SECONDS=N stops it by itself N seconds after the job is done.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 meadow_install_packages
@@ -10,6 +12,9 @@ meadow_build OFF
 DEMO_DIR="${MEADOW_DEMO_DIR:-$MEADOW_ROOT/meadow-demo}"
 PORT="${MEADOW_DEMO_PORT:-8480}"
 BIN="$MEADOW_BUILD/coordinator/meadow-coordinator"
+NODE="$MEADOW_BUILD/client/node/meadow-node"
+SITE="$MEADOW_BUILD/tests/demo_site/meadow-demo-site"
+SITE_PORT="${MEADOW_DEMO_SITE_PORT:-8481}"
 mkdir -p "$DEMO_DIR"
 cat >"$DEMO_DIR/coordinator.conf" <<CONF
 # A demo coordinator: loopback only, demo URLs on 127.0.0.1 allowed.
@@ -26,6 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+meadow_say "starting the demo site on http://127.0.0.1:$SITE_PORT"
+"$SITE" --port "$SITE_PORT" --access-log "$DEMO_DIR/site-access.log" >"$DEMO_DIR/site.log" 2>&1 &
+pids+=($!)
+
 meadow_say "starting meadow-coordinator on http://127.0.0.1:$PORT"
 "$BIN" serve --config "$DEMO_DIR/coordinator.conf" 2>>"$DEMO_DIR/coordinator.log" &
 pids+=($!)
@@ -41,26 +50,46 @@ if [ ! -s "$DEMO_DIR/admin.key" ]; then
 fi
 ADMIN_KEY="$(cat "$DEMO_DIR/admin.key")"
 
-meadow_say "adding a demo job through the admin API"
-curl -fsS -X POST "http://127.0.0.1:$PORT/v1/admin/jobs" \
+meadow_say "adding a crawl of the demo site through the admin API"
+JOB_ID="$(curl -fsS -X POST "http://127.0.0.1:$PORT/v1/admin/jobs" \
   -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
-  -d '{"name":"demo","scope":"site","max_depth":2,"max_pages":50,"site_rate":5,
-       "urls":["http://127.0.0.1:8481/","http://127.0.0.1:8481/articles/1.html"]}'
-echo
+  -d '{"name":"demo","scope":"site","max_depth":3,"max_pages":100,"site_rate":20,
+       "urls":["http://127.0.0.1:'"$SITE_PORT"'/"]}' | sed -n 's/^{"id":\([0-9]*\).*/\1/p')"
+echo "job $JOB_ID"
 
-meadow_say "the queue"
-curl -fsS "http://127.0.0.1:$PORT/v1/admin/queue" -H "Authorization: Bearer $ADMIN_KEY"
-echo
+for name in alice bob; do
+  meadow_say "starting meadow-node '$name'"
+  "$NODE" run --coordinator "http://127.0.0.1:$PORT" --account "$name" --name "$name" \
+    --data-dir "$DEMO_DIR/node-$name" --allow-loopback --set host_interval_ms=100 \
+    --set fetch_timeout_ms=5000 --set max_page_bytes=2MB 2>>"$DEMO_DIR/node-$name.log" &
+  pids+=($!)
+done
+
+meadow_say "waiting for the job to finish"
+for _ in $(seq 1 600); do
+  "$BIN" job show "$JOB_ID" --config "$DEMO_DIR/coordinator.conf" --json 2>/dev/null | grep -q '"state":"done"' && break
+  sleep 0.5
+done
 "$BIN" job list --config "$DEMO_DIR/coordinator.conf"
+for name in alice bob; do
+  meadow_say "meadow-node '$name'"
+  "$NODE" status --data-dir "$DEMO_DIR/node-$name" || true
+done
+meadow_say "the last fetches of 'alice' (every fetch is in this log)"
+"$NODE" log --data-dir "$DEMO_DIR/node-alice" --limit 12
 
 cat >&2 <<INFO
 
-The coordinator is running. Try:
+The network is running. Try:
+  $NODE log --data-dir $DEMO_DIR/node-bob --csv
+  $NODE pause --data-dir $DEMO_DIR/node-bob --for 10m
+  $NODE extract --url http://127.0.0.1:$SITE_PORT/articles/1.html $MEADOW_ROOT/tests/demo_site/pages/articles/1.html
+  $BIN job show $JOB_ID --config $DEMO_DIR/coordinator.conf
   curl -s http://127.0.0.1:$PORT/v1/info
   curl -s http://127.0.0.1:$PORT/metrics
   curl -s -H "Authorization: Bearer \$(cat $DEMO_DIR/admin.key)" http://127.0.0.1:$PORT/v1/admin/jobs
   $BIN job list --config $DEMO_DIR/coordinator.conf
-Logs: $DEMO_DIR/coordinator.log. Ctrl-C stops it.
+Logs: $DEMO_DIR/*.log. Ctrl-C stops it.
 INFO
 
 if [ -n "${MEADOW_DEMO_SECONDS:-}" ]; then

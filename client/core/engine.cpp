@@ -28,19 +28,6 @@ constexpr std::int64_t kStopGraceMs = 5'000;
 constexpr std::size_t kMaxUploadBytes = 8u << 20;
 constexpr std::int64_t kMaxOutboxBeforeLeasing = 2'000;
 
-Status make_dirs(const std::string& path) {
-  std::string cur;
-  for (std::size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!cur.empty() && ::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
-        return make_error(ErrorKind::io, "data-dir", "cannot create folder '" + cur + "': " + std::strerror(errno));
-      }
-    }
-    if (i < path.size()) cur += path[i];
-  }
-  return {};
-}
-
 }  // namespace
 
 std::string to_json(const EngineStatus& s) {
@@ -559,7 +546,7 @@ Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::create(NodeSettings settings, const Clock& clock, Logger& log) {
   MEADOW_TRY(validate_node_settings(settings));
-  MEADOW_TRY(make_dirs(settings.data_dir));
+  MEADOW_TRY(make_data_dir(settings.data_dir));
   MEADOW_ASSIGN(crypto::KeyPair key, crypto::KeyPair::load_or_create(settings.key_path()));
   MEADOW_ASSIGN(std::unique_ptr<NodeStore> store, NodeStore::open(settings.database_path()));
   if (settings.rate_bytes_per_s > 0) {

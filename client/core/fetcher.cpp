@@ -68,6 +68,7 @@ void refuse(FetchResult& r, protocol::Outcome outcome, std::string code, std::st
 void Fetcher::hop(std::shared_ptr<Job> job, std::string url) {
   FetchResult& r = job->result;
   r.final_url = url;
+  r.http_status = 0;  // a redirect's status is in `redirects`; this hop has none until it answers
   auto parsed = url::parse(url);
   if (!parsed.ok()) {
     refuse(r, protocol::Outcome::skipped, "bad-url", parsed.error().message);
@@ -81,7 +82,7 @@ void Fetcher::hop(std::shared_ptr<Job> job, std::string url) {
   url::Url u = std::move(parsed).value();
   robots_.check(u, [this, job, u](RobotsVerdict v) mutable {
     if (!v.allowed) {
-      refuse(job->result, protocol::Outcome::skipped, "robots-disallowed", v.reason);
+      refuse(job->result, protocol::Outcome::skipped, v.code.empty() ? "robots-disallowed" : v.code, v.reason);
       return finish(job);
     }
     const std::int64_t wait = politeness_.reserve(u.host, HttpLoop::steady_ms(), v.crawl_delay_ms);
@@ -178,6 +179,7 @@ void Fetcher::finish(std::shared_ptr<Job> job) {
     f.status = job->result.reason_code.empty() || job->result.reason_code.starts_with("http-") ? job->result.http_status : 0;
     f.body = std::move(job->result.body);
     f.error = job->result.reason;
+    f.error_code = job->result.reason_code;
     if (job->robots_done) job->robots_done(std::move(f));
     return;
   }

@@ -193,6 +193,10 @@ struct HttpLoop::Impl {
     if (r.max_recv_bytes_per_s > 0) {
       curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(r.max_recv_bytes_per_s));
     }
+    // The connect-time check runs only when a connection opens, and curl pools connections
+    // across transfers: one opened without a guard (to the coordinator) must never carry a
+    // guarded request, so unguarded transfers close theirs.
+    if (!r.guard) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     if (r.decode_content) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
     curl_slist* headers = nullptr;

@@ -35,7 +35,8 @@ struct HttpRequest {
   std::int64_t low_speed_bytes = 0;       // abort when slower than this many bytes/s ...
   std::int64_t low_speed_ms = 0;          // ... for this long (both 0: off)
   std::int64_t max_recv_bytes_per_s = 0;  // 0: unlimited
-  std::optional<GuardPolicy> guard;       // set for anything a task asks for
+  std::optional<GuardPolicy> guard;       // set for anything a task asks for; without one the
+                                          // connection is closed after use, never pooled
   bool decode_content = false;            // send Accept-Encoding, deliver decoded bytes
   std::string user_agent;
   std::vector<std::string> resolve;       // CURLOPT_RESOLVE entries ("host:port:addr")
@@ -53,8 +54,9 @@ struct HttpResponse {
   bool stopped = false;           // on_headers refused it
   std::int64_t wire_bytes = 0;    // request + response bytes as they crossed the network
   std::string primary_ip;
-  std::optional<Error> error;     // transport failure (codes: timeout, address-forbidden,
-                                  // port-forbidden, dns, connect, tls, too-slow, transport)
+  std::optional<Error> error;     // transport failure (codes: timeout (also for the low-speed
+                                  // limit), address-forbidden, port-forbidden, dns, connect, tls,
+                                  // bad-encoding, scheme-forbidden, transport)
 
   // The first value of a header (name lower-case), or empty.
   std::string header(std::string_view name) const;

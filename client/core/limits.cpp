@@ -67,6 +67,13 @@ std::tm local_tm(std::int64_t now_ms) {
 
 }  // namespace
 
+std::string local_time_text(std::int64_t unix_ms) {
+  const std::tm tm = local_tm(unix_ms);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M %Z", &tm);
+  return buf;
+}
+
 Result<std::vector<ScheduleWindow>> parse_schedule(std::string_view text) {
   std::vector<ScheduleWindow> out;
   std::string s = lower(text);
@@ -141,7 +148,7 @@ std::optional<StopReason> limit_stop(const LimitSettings& s, std::int64_t now_ms
                                      std::int64_t day_bytes, std::int64_t month_bytes) {
   if (pause_until_ms == -1) return StopReason{"paused", "paused until you resume", 0};
   if (pause_until_ms > now_ms) {
-    return StopReason{"paused", "paused until " + format_rfc3339_ms(pause_until_ms).substr(0, 19), pause_until_ms};
+    return StopReason{"paused", "paused until " + local_time_text(pause_until_ms), pause_until_ms};
   }
   if (s.monthly_bytes > 0 && month_bytes >= s.monthly_bytes) {
     return StopReason{"monthly-cap",
@@ -158,7 +165,7 @@ std::string human_bytes(std::int64_t n) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
   double v = static_cast<double>(n);
   int u = 0;
-  while (v >= 1000 && u < 4) {
+  while (u < 4 && (u == 0 ? v >= 1000 : v >= 999.95)) {  // 999999 B is "1.0 MB", not "1000.0 kB"
     v /= 1000;
     ++u;
   }

@@ -48,6 +48,8 @@ bool in_schedule(const std::vector<ScheduleWindow>& windows, std::int64_t now_ms
 std::optional<StopReason> limit_stop(const LimitSettings& s, std::int64_t now_ms, std::int64_t pause_until_ms,
                                      std::int64_t day_bytes, std::int64_t month_bytes);
 
+// "2026-11-22 14:05 CET": a time as the contributor's clock shows it, with its zone.
+std::string local_time_text(std::int64_t unix_ms);
 // "1.5 GB", "300 MB", "12 kB": for messages.
 std::string human_bytes(std::int64_t n);
 // "1h", "30m", "2d", "90s" or plain milliseconds: for --for and config durations.

@@ -20,6 +20,8 @@ RobotsVerdict RobotsCache::verdict(const Entry& e, const std::string& path) cons
       return v;
     case Mode::disallow_all:
       v.allowed = false;
+      v.code = e.failure_code == "address-forbidden" || e.failure_code == "port-forbidden" ? e.failure_code
+                                                                                            : "robots-disallowed";
       v.reason = "robots.txt could not be read (" + e.failure + "), so the whole site is treated as disallowed";
       return v;
     case Mode::rules:
@@ -27,6 +29,7 @@ RobotsVerdict RobotsCache::verdict(const Entry& e, const std::string& path) cons
   }
   const robots::Verdict rv = e.rules.check(agent_, path);
   v.allowed = rv.allowed;
+  if (!rv.allowed) v.code = "robots-disallowed";
   if (!rv.allowed && rv.rule) {
     v.reason = "robots.txt disallows it: Disallow: " + rv.rule->pattern + " (line " + std::to_string(rv.rule->line) +
                ", group " + rv.group + ")";
@@ -72,6 +75,7 @@ void RobotsCache::store(const std::string& origin, RobotsFetch f) {
     e->mode = Mode::allow_all;
   } else {
     e->mode = Mode::disallow_all;
+    e->failure_code = f.error_code;
     e->failure = f.status >= 500 ? "HTTP " + std::to_string(f.status)
                  : f.status > 0  ? "unexpected HTTP " + std::to_string(f.status)
                                  : (f.error.empty() ? "no response" : f.error);

@@ -18,6 +18,9 @@ namespace meadow::client {
 
 struct RobotsVerdict {
   bool allowed = true;
+  std::string code;               // when not allowed: "robots-disallowed", or the guard's code
+                                  // ("address-forbidden", "port-forbidden") when robots.txt could
+                                  // not even be asked for
   std::string reason;             // why not: the rule ("Disallow: /private/ (line 3)") or the fetch failure
   std::int64_t crawl_delay_ms = 0;
 };
@@ -27,6 +30,7 @@ struct RobotsFetch {
   int status = 0;
   std::string body;
   std::string error;  // transport or guard failure, when status is 0
+  std::string error_code;  // its code ("address-forbidden", "timeout", ...)
 };
 
 class RobotsCache {
@@ -52,6 +56,7 @@ class RobotsCache {
     Mode mode = Mode::allow_all;
     robots::RobotsTxt rules;
     std::string failure;  // why disallow_all
+    std::string failure_code;
     std::int64_t expires_ms = 0;
     std::vector<std::pair<std::string, std::function<void(RobotsVerdict)>>> waiters;  // path, callback
   };

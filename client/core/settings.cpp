@@ -1,6 +1,10 @@
 #include "client/core/settings.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <sstream>
 
@@ -146,6 +150,19 @@ NodeSettings default_node_settings() {
   if (gethostname(host, sizeof host - 1) == 0) s.node_name = host;
   s.fetch.user_agent = default_user_agent();
   return s;
+}
+
+Status make_data_dir(const std::string& path) {
+  std::string cur;
+  for (std::size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && ::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
+        return make_error(ErrorKind::io, "data-dir", "cannot create folder '" + cur + "': " + std::strerror(errno));
+      }
+    }
+    if (i < path.size()) cur += path[i];
+  }
+  return {};
 }
 
 std::string NodeSettings::key_path() const { return key_file.empty() ? data_dir + "/node.key" : key_file; }

@@ -54,6 +54,9 @@ struct NodeConfigKey {
 };
 std::vector<NodeConfigKey> node_config_keys(const NodeSettings& s);
 
+// Creates `path` and any missing parents, private to the user (0700).
+Status make_data_dir(const std::string& path);
+
 Status apply_node_setting(NodeSettings& s, std::string_view key, std::string_view value);
 // Reads a config file on top of `s` (keys it does not name keep their values).
 Status load_node_config(const std::string& path, NodeSettings& s);

@@ -150,7 +150,9 @@ int cmd_log(const std::vector<std::string>& argv) {
     if (!d.ok()) return fail("log", d.error().message);
     since = system_clock().now_ms() - *d;
   }
-  const long long limit = std::strtoll(args.get("--limit", "100").c_str(), nullptr, 10);
+  const auto limit_arg = parse_count(args.get("--limit", "100"));
+  if (!limit_arg) return fail("log", "--limit wants a whole number of rows (0: all), not '" + args.get("--limit") + "'");
+  const long long limit = *limit_arg;
   auto store = store_for("log", args, nullptr, code);
   if (!store) return code;
   auto rows = store->log(since, limit <= 0 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(limit));
@@ -203,7 +205,7 @@ int cmd_keygen(const std::vector<std::string>& argv) {
   if (file_exists(path) && !args.has("--force")) {
     return fail("keygen", "a key already exists at " + path + "; --force replaces it (this node then gets a new identity)");
   }
-  ::mkdir(settings->data_dir.c_str(), 0700);
+  if (auto st = client::make_data_dir(settings->data_dir); !st.ok()) return fail("keygen", st.error().message);
   crypto::KeyPair key = crypto::KeyPair::generate();
   if (auto st = key.save(path); !st.ok()) return fail("keygen", st.error().message);
   std::printf("%s\n", key.public_key().id().c_str());

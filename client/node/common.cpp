@@ -46,8 +46,13 @@ Result<std::unique_ptr<client::NodeStore>> open_store(const client::NodeSettings
     return make_error(ErrorKind::not_found, "no-node",
                       "no node database at " + s.database_path() + "; run 'meadow-node run' first (or pass --data-dir)");
   }
-  if (create) ::mkdir(s.data_dir.c_str(), 0700);
+  if (create) MEADOW_TRY(client::make_data_dir(s.data_dir));
   return client::NodeStore::open(s.database_path());
+}
+
+std::optional<long long> parse_count(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(text);
 }
 
 int fail(const std::string& command, const std::string& message) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ Result<client::NodeSettings> settings_from(const Args& args);
 Result<std::unique_ptr<client::NodeStore>> open_store(const client::NodeSettings& s, bool create);
 
 int fail(const std::string& command, const std::string& message);
+// A whole non-negative decimal number, or nullopt.
+std::optional<long long> parse_count(const std::string& text);
 // Prints `help` and returns 0 when --help was given, or the parse error and 2.
 bool handle_help_or_error(const Args& args, const char* help, int& exit_code);
 

@@ -43,7 +43,9 @@ int cmd_run(const std::vector<std::string>& argv) {
   if (handle_help_or_error(args, kHelp.c_str(), code)) return code;
   auto settings = settings_from(args);
   if (!settings.ok()) return fail("run", settings.error().message);
-  const long status_every = std::strtol(args.get("--status-every", "10").c_str(), nullptr, 10);
+  const auto every = parse_count(args.get("--status-every", "10"));
+  if (!every) return fail("run", "--status-every wants whole seconds (0: never), not '" + args.get("--status-every") + "'");
+  const long long status_every = *every;
 
   Logger log(args.has("--json") ? Logger::stderr_json_sink() : Logger::stderr_text_sink(), settings->log_level);
   // Signals go to one waiting thread, which asks the engine to stop; the engine thread is

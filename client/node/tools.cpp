@@ -1,4 +1,6 @@
 // Tools that work on files, with no node or coordinator: extract and robots.
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
@@ -22,6 +24,10 @@ Result<std::string> read_input(const std::string& path, std::size_t max) {
   std::istream* in = &std::cin;
   std::ifstream file;
   if (path != "-") {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return make_error(ErrorKind::invalid, "unreadable", path + " is a folder; give a file");
+    }
     file.open(path, std::ios::binary);
     if (!file) return make_error(ErrorKind::io, "unreadable", "cannot read " + path);
     in = &file;
@@ -29,6 +35,7 @@ Result<std::string> read_input(const std::string& path, std::size_t max) {
   char buf[65536];
   while (*in) {
     in->read(buf, sizeof buf);
+    if (in->bad()) return make_error(ErrorKind::io, "unreadable", "reading " + path + " failed");
     data.append(buf, static_cast<std::size_t>(in->gcount()));
     if (data.size() > max) {
       return make_error(ErrorKind::too_large, "too-large",

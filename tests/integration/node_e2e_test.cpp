@@ -228,3 +228,53 @@ TEST_F(NodeNetwork, NodeKilledBetweenFetchAndUploadUploadsItsOutboxAfterRestartW
 
 }  // namespace
 }  // namespace meadow
+
+namespace meadow {
+namespace {
+
+// The job's task counts, from `meadow-coordinator job show 1 --json`.
+boost::json::object job_counts(testing::CoordinatorProcess& c) {
+  auto r = c.cli({"job", "show", "1", "--json"});
+  auto o = parse_json_object(r.out, "job");
+  if (!o.ok()) return {};
+  return o->at("counts").as_object();
+}
+
+TEST_F(NodeNetwork, PausedNodeHandsBackTasksItHasNotStartedAndSaysWhy) {
+  ASSERT_TRUE(coordinator_.start().ok());
+  std::vector<std::string> urls;
+  for (int i = 0; i < 20; ++i) urls.push_back(site_.url("/pages/" + std::to_string(i) + ".html"));
+  add_job(urls, {"--site-rate", "100"});
+  // One fetch at a time, 0.3 s apart: most leased tasks wait in the node's queue.
+  auto node = start_node("dave", {"--set", "max_concurrent=1", "--set", "lease_batch=12", "--set", "host_interval_ms=300"});
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && job_counts(coordinator_)["leased"].to_number<std::int64_t>() < 5) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(job_counts(coordinator_)["leased"].to_number<std::int64_t>(), 5);
+
+  node_cli({"pause", "--for", "1h"}, "dave");
+  std::int64_t leased = 99;
+  deadline = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    leased = job_counts(coordinator_)["leased"].to_number<std::int64_t>();
+    if (leased <= 1) break;  // at most the fetch that was already running
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_LE(leased, 1);
+  EXPECT_GE(job_counts(coordinator_)["queued"].to_number<std::int64_t>(), 10);
+  auto status = parse_json_object(node_cli({"status", "--json"}, "dave"), "status");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(std::string(status->at("state").as_string()), "limited");
+  EXPECT_NE(std::string(status->at("reason").as_string()).find("paused until"), std::string::npos);
+
+  // Resumed, it finishes the job; handing back cost no attempts.
+  node_cli({"resume"}, "dave");
+  ASSERT_TRUE(wait_job_done(60s)) << coordinator_.cli({"job", "show", "1"}).out;
+  EXPECT_EQ(job_counts(coordinator_)["done"].to_number<std::int64_t>(), 20);
+  node->signal(SIGTERM);
+  EXPECT_EQ(node->wait(15s), 0);
+}
+
+}  // namespace
+}  // namespace meadow

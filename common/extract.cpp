@@ -1,0 +1,559 @@
+#include "common/extract.h"
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include <climits>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <unordered_map>
+
+#include "common/charset.h"
+#include "common/extract_links.h"
+#include "common/extract_text.h"
+
+namespace meadow::extract {
+namespace {
+
+// A <form> holding at least this much visible text (not counting whitespace) is a layout
+// wrapper, as ASP.NET WebForms and many forum engines put around the whole page, and its text
+// is kept; smaller forms (search, login, comment boxes) are page chrome.
+constexpr std::size_t kFormWrapperTextBytes = 500;
+
+// Distinct hrefs remembered during the walk; resolution keeps at most kMaxLinks of them.
+constexpr std::size_t kMaxRawLinks = 10 * kMaxLinks;
+
+// No HTML_PARSE_NOBLANKS: it drops whitespace-only text nodes, and with them the space in
+// "<b>a</b> <i>b</i>" and the blank lines of a <pre>. XML_PARSE_HUGE because without it
+// libxml2 stops the whole parse at nesting depth 256, losing the rest of the page; the input
+// size cap bounds the tree instead, and libxml2 builds and frees deep trees without recursion.
+constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                              HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD | XML_PARSE_HUGE;
+
+struct DocFree {
+  void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
+};
+struct ParserFree {
+  void operator()(htmlParserCtxt* ctxt) const { htmlFreeParserCtxt(ctxt); }
+};
+using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
+using ParserPtr = std::unique_ptr<htmlParserCtxt, ParserFree>;
+
+void discard_error(void*, const char*, ...) {}
+
+// xmlInitParser must run once before threads parse concurrently. libxml2 keeps its generic
+// error callback per thread, so each thread that extracts silences its own.
+void prepare_libxml() {
+  static std::once_flag once;
+  std::call_once(once, [] { xmlInitParser(); });
+  thread_local bool silenced = false;
+  if (!silenced) {
+    xmlSetGenericErrorFunc(nullptr, discard_error);
+    silenced = true;
+  }
+}
+
+// What an element means to the walk.
+enum class Role : std::uint8_t {
+  plain,
+  skip,    // not rendered as text and holding nothing we read: not entered at all
+  chrome,  // page furniture: entered (for links and metadata) but its text is left out
+  form,    // chrome, unless it wraps the page's content (see kFormWrapperTextBytes)
+  title,
+  pre,
+  cell,
+  br,
+  anchor,
+  h1,
+  meta,
+  link,
+  base,
+  html,
+  img,
+};
+
+struct Tag {
+  Role role = Role::plain;
+  Break brk = Break::none;
+};
+
+const Tag& classify(const xmlChar* name) {
+  static const std::unordered_map<std::string_view, Tag> kTags = [] {
+    std::unordered_map<std::string_view, Tag> t;
+    for (const char* n : {"script", "style", "template", "svg", "math", "iframe", "object", "embed", "canvas", "audio",
+                          "video", "textarea", "select", "noembed", "noframes", "datalist"})
+      t[n] = {Role::skip, Break::none};
+    for (const char* n : {"nav", "header", "footer", "aside", "dialog"}) t[n] = {Role::chrome, Break::line};
+    t["form"] = {Role::form, Break::line};
+    t["head"] = {Role::chrome, Break::none};
+    t["noscript"] = {Role::chrome, Break::none};
+    t["button"] = {Role::chrome, Break::none};
+    for (const char* n : {"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "dl", "table", "hr", "figure",
+                          "address", "fieldset", "details", "menu"})
+      t[n] = {Role::plain, Break::paragraph};
+    for (const char* n : {"div",        "li",      "dt",      "dd",     "tr",     "section",  "article", "main",
+                          "figcaption", "caption", "summary", "legend", "option", "optgroup", "body",    "thead",
+                          "tbody",      "tfoot",   "center",  "hgroup", "search", "dir",      "frameset"})
+      t[n] = {Role::plain, Break::line};
+    t["title"] = {Role::title, Break::none};
+    t["pre"] = {Role::pre, Break::paragraph};
+    t["listing"] = {Role::pre, Break::paragraph};
+    t["h1"] = {Role::h1, Break::paragraph};
+    t["td"] = {Role::cell, Break::none};
+    t["th"] = {Role::cell, Break::none};
+    t["br"] = {Role::br, Break::none};
+    t["a"] = {Role::anchor, Break::none};
+    t["meta"] = {Role::meta, Break::none};
+    t["link"] = {Role::link, Break::none};
+    t["base"] = {Role::base, Break::none};
+    t["html"] = {Role::html, Break::line};
+    t["img"] = {Role::img, Break::none};
+    return t;
+  }();
+  static const Tag kPlain;
+  if (name == nullptr) return kPlain;
+  const auto it = kTags.find(reinterpret_cast<const char*>(name));
+  return it == kTags.end() ? kPlain : it->second;
+}
+
+std::string_view as_view(const xmlChar* s) {
+  return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
+}
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+const xmlAttr* find_attr(const xmlNode* node, std::string_view name) {
+  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next)
+    if (as_view(a->name) == name) return a;
+  return nullptr;
+}
+
+// The value of an attribute. libxml2's HTML parser stores it as one text child; a bare
+// attribute (<div hidden>) has none and reads as "".
+std::string_view attr_value(const xmlAttr* a) {
+  if (a == nullptr) return {};
+  const xmlNode* c = a->children;
+  if (c == nullptr || c->next != nullptr || c->type != XML_TEXT_NODE) return {};
+  return as_view(c->content);
+}
+
+std::string_view attr(const xmlNode* node, std::string_view name) { return attr_value(find_attr(node, name)); }
+
+// True when an inline style hides the element ("display: none", "visibility:hidden").
+bool style_hides(std::string_view style) {
+  std::string compact;
+  compact.reserve(style.size());
+  for (const char c : style)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') compact += ascii_lower(c);
+  return compact.find("display:none") != std::string::npos || compact.find("visibility:hidden") != std::string::npos;
+}
+
+bool is_hidden(const xmlNode* node) {
+  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
+    const std::string_view name = as_view(a->name);
+    if (name == "hidden") return true;
+    if (name == "style" && style_hides(attr_value(a))) return true;
+  }
+  return false;
+}
+
+// True when the space-separated token list `list` holds `token` (ASCII case-insensitively).
+bool has_token(std::string_view list, std::string_view token) {
+  std::size_t i = 0;
+  while (i < list.size()) {
+    while (i < list.size() &&
+           (list[i] == ' ' || list[i] == '\t' || list[i] == '\n' || list[i] == '\r' || list[i] == '\f'))
+      ++i;
+    std::size_t j = i;
+    while (j < list.size() && list[j] != ' ' && list[j] != '\t' && list[j] != '\n' && list[j] != '\r' &&
+           list[j] != '\f')
+      ++j;
+    if (j > i && iequals(list.substr(i, j - i), token)) return true;
+    i = j;
+  }
+  return false;
+}
+
+// True when the visible text under `form` reaches kFormWrapperTextBytes. Stops counting there,
+// so the cost is bounded by the form's size or the threshold, whichever comes first. Only an
+// outermost form is measured, so the walk as a whole stays linear even when forms nest.
+bool wraps_content(const xmlNode* form) {
+  std::size_t bytes = 0;
+  const xmlNode* n = form->children;
+  while (n != nullptr) {
+    bool descend = false;
+    if (n->type == XML_ELEMENT_NODE) {
+      const Role role = classify(n->name).role;
+      descend = role != Role::skip && role != Role::title && n->children != nullptr;
+    } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+      for (const char c : as_view(n->content))
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') ++bytes;
+      if (bytes >= kFormWrapperTextBytes) return true;
+    }
+    if (descend) {
+      n = n->children;
+      continue;
+    }
+    while (n != form && n->next == nullptr) n = n->parent;
+    if (n == form) break;
+    n = n->next;
+  }
+  return false;
+}
+
+// One pass over the tree collecting text, metadata and links. Iterative, with an explicit
+// stack of open elements, so markup nested a hundred thousand deep costs memory, not the
+// call stack.
+class Walker {
+ public:
+  void run(xmlNode* first);
+
+  TextBuilder text;
+  std::string title, og_title, h1, description, og_description;
+  std::string html_lang;
+  std::optional<std::string> canonical_href, base_href;
+  std::vector<RawLink> links;
+
+ private:
+  enum : std::uint8_t { kSuppress = 1, kPre = 2, kCell = 4, kAnchor = 8, kH1 = 16, kForm = 32 };
+  struct Frame {
+    xmlNode* node = nullptr;
+    std::uint8_t flags = 0;
+    Break brk = Break::none;
+  };
+  struct OpenAnchor {
+    std::size_t link;
+    TextBuilder text{kMaxAnchorTextBytes, true};
+    std::string alt;
+  };
+
+  bool enter(xmlNode* node, Frame& frame);
+  void leave(const Frame& frame);
+  void on_text(const xmlNode* node);
+  void boundary(Break brk, bool space);
+  void read_title(const xmlNode* node);
+  void read_meta(const xmlNode* node);
+  bool open_anchor(const xmlNode* node);
+  void close_anchor();
+
+  int suppressed_ = 0;
+  int pre_ = 0;
+  int forms_ = 0;
+  bool title_seen_ = false;
+  bool html_seen_ = false;
+  std::vector<OpenAnchor> anchors_;
+  std::optional<TextBuilder> h1_capture_;
+  std::unordered_map<std::string, std::size_t> link_index_;
+};
+
+void Walker::run(xmlNode* first) {
+  std::vector<Frame> stack;
+  stack.reserve(64);
+  xmlNode* node = first;
+  while (node != nullptr) {
+    if (node->type == XML_ELEMENT_NODE) {
+      Frame frame;
+      if (enter(node, frame)) {
+        if (node->children != nullptr) {
+          stack.push_back(frame);
+          node = node->children;
+          continue;
+        }
+        leave(frame);
+      }
+    } else if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+      on_text(node);
+    }
+    while (node->next == nullptr && !stack.empty()) {
+      const Frame frame = stack.back();
+      stack.pop_back();
+      leave(frame);
+      node = frame.node;
+    }
+    node = node->next;
+  }
+  while (!anchors_.empty()) close_anchor();
+  if (h1_capture_) h1 = h1_capture_->take();
+}
+
+// A block or cell boundary separates the main text and the running captures alike.
+void Walker::boundary(Break brk, bool space) {
+  if (brk == Break::none && !space) return;
+  text.request_break(brk);
+  if (space) text.request_space();
+  if (!anchors_.empty()) anchors_.back().text.request_space();
+  if (h1_capture_) h1_capture_->request_space();
+}
+
+bool Walker::enter(xmlNode* node, Frame& frame) {
+  const Tag& tag = classify(node->name);
+  if (tag.role == Role::skip) return false;
+  if (tag.role == Role::title) {
+    read_title(node);
+    return false;
+  }
+  frame.node = node;
+  frame.brk = tag.brk;
+  bool chrome = tag.role == Role::chrome;
+  if (tag.role == Role::form) {
+    frame.flags |= kForm;
+    chrome = forms_ > 0 || !wraps_content(node);
+    ++forms_;
+  }
+  if (chrome || (node->properties != nullptr && is_hidden(node))) {
+    frame.flags |= kSuppress;
+    ++suppressed_;
+  }
+  boundary(tag.brk, false);
+  switch (tag.role) {
+    case Role::pre:
+      frame.flags |= kPre;
+      ++pre_;
+      break;
+    case Role::cell:
+      frame.flags |= kCell;
+      boundary(Break::none, true);
+      break;
+    case Role::br:
+      boundary(Break::line, true);
+      break;
+    case Role::anchor:
+      if (open_anchor(node)) frame.flags |= kAnchor;
+      break;
+    case Role::h1:
+      if (h1.empty() && !h1_capture_) {
+        h1_capture_.emplace(kMaxTitleBytes, true);
+        frame.flags |= kH1;
+      }
+      break;
+    case Role::meta:
+      read_meta(node);
+      break;
+    case Role::link:
+      if (!canonical_href) {
+        const xmlAttr* href = find_attr(node, "href");
+        if (href != nullptr && has_token(attr(node, "rel"), "canonical"))
+          canonical_href = std::string(attr_value(href));
+      }
+      break;
+    case Role::base:
+      // The first <base> with an href sets the document's base URL (HTML "frozen base URL").
+      if (!base_href)
+        if (const xmlAttr* href = find_attr(node, "href")) base_href = std::string(attr_value(href));
+      break;
+    case Role::html:
+      if (!html_seen_) {
+        html_seen_ = true;
+        html_lang = std::string(attr(node, "lang"));
+      }
+      break;
+    case Role::img:
+      if (!anchors_.empty() && anchors_.back().alt.empty()) anchors_.back().alt = std::string(attr(node, "alt"));
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+void Walker::leave(const Frame& frame) {
+  if (frame.flags & kAnchor) close_anchor();
+  if (frame.flags & kH1) {
+    h1 = h1_capture_->take();
+    h1_capture_.reset();
+  }
+  boundary(frame.brk, (frame.flags & kCell) != 0);
+  if (frame.flags & kSuppress) --suppressed_;
+  if (frame.flags & kPre) --pre_;
+  if (frame.flags & kForm) --forms_;
+}
+
+void Walker::on_text(const xmlNode* node) {
+  std::string_view s = as_view(node->content);
+  if (s.empty()) return;
+  if (pre_ > 0) {
+    // HTML drops a newline that directly follows <pre>; libxml2 keeps it.
+    const xmlNode* parent = node->parent;
+    if (node->prev == nullptr && parent != nullptr && parent->type == XML_ELEMENT_NODE &&
+        classify(parent->name).role == Role::pre) {
+      if (s.starts_with("\r\n"))
+        s.remove_prefix(2);
+      else if (s.starts_with('\n') || s.starts_with('\r'))
+        s.remove_prefix(1);
+    }
+  }
+  if (suppressed_ == 0) {
+    if (pre_ > 0)
+      text.add_preformatted(s);
+    else
+      text.add(s);
+  }
+  if (!anchors_.empty()) anchors_.back().text.add(s);
+  if (h1_capture_) h1_capture_->add(s);
+}
+
+void Walker::read_title(const xmlNode* node) {
+  if (title_seen_) return;
+  title_seen_ = true;
+  TextBuilder b(kMaxTitleBytes, true);
+  for (const xmlNode* c = node->children; c != nullptr; c = c->next)
+    if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) b.add(as_view(c->content));
+  title = b.take();
+}
+
+void Walker::read_meta(const xmlNode* node) {
+  const xmlAttr* content = find_attr(node, "content");
+  if (content == nullptr) return;
+  // Open Graph tags are meant to use property=, but name= is common in the wild.
+  for (const std::string_view key : {attr(node, "name"), attr(node, "property")}) {
+    if (key.empty()) continue;
+    std::string* target = nullptr;
+    if (iequals(key, "description"))
+      target = &description;
+    else if (iequals(key, "og:title"))
+      target = &og_title;
+    else if (iequals(key, "og:description"))
+      target = &og_description;
+    if (target != nullptr && target->empty()) *target = collapse_whitespace(attr_value(content), kMaxTitleBytes);
+  }
+}
+
+bool Walker::open_anchor(const xmlNode* node) {
+  const xmlAttr* href = find_attr(node, "href");
+  if (href == nullptr) return false;
+  const std::string_view value = attr_value(href);
+  std::size_t index = 0;
+  if (const auto it = link_index_.find(std::string(value)); it != link_index_.end()) {
+    index = it->second;
+  } else {
+    if (links.size() >= kMaxRawLinks) return false;
+    index = links.size();
+    link_index_.emplace(std::string(value), index);
+    links.push_back(RawLink{std::string(value), {}});
+  }
+  anchors_.push_back(OpenAnchor{index, TextBuilder(kMaxAnchorTextBytes, true), {}});
+  return true;
+}
+
+void Walker::close_anchor() {
+  OpenAnchor a = std::move(anchors_.back());
+  anchors_.pop_back();
+  RawLink& link = links[a.link];
+  if (!link.text.empty()) return;
+  link.text = a.text.take();
+  if (link.text.empty()) link.text = collapse_whitespace(a.alt, kMaxAnchorTextBytes);
+}
+
+// --- language tags ---------------------------------------------------------------------------
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
+
+// A BCP 47 tag in its conventional case ("en-US", "zh-Hant-TW", "x-private" lower), or "" when
+// `tag` does not have the shape ^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$ ('_' is read as '-').
+std::string normalize_lang(std::string_view tag) {
+  while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t' || tag.front() == '\n' || tag.front() == '\r'))
+    tag.remove_prefix(1);
+  while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t' || tag.back() == '\n' || tag.back() == '\r'))
+    tag.remove_suffix(1);
+  if (tag.empty() || tag.size() > 64) return {};
+  std::string out;
+  std::size_t start = 0;
+  bool after_singleton = false;
+  for (std::size_t part = 0; start <= tag.size(); ++part) {
+    std::size_t end = start;
+    while (end < tag.size() && tag[end] != '-' && tag[end] != '_') ++end;
+    const std::string_view sub = tag.substr(start, end - start);
+    if (sub.empty() || sub.size() > 8) return {};
+    for (const char c : sub)
+      if (part == 0 ? !is_alpha(c) : !is_alnum(c)) return {};
+    if (part > 0) out += '-';
+    const bool region = part > 0 && !after_singleton && sub.size() == 2 && is_alpha(sub[0]) && is_alpha(sub[1]);
+    const bool script = part > 0 && !after_singleton && sub.size() == 4 && is_alpha(sub[0]);
+    for (std::size_t i = 0; i < sub.size(); ++i) {
+      const char c = ascii_lower(sub[i]);
+      out += (region || (script && i == 0)) && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    if (sub.size() == 1) after_singleton = true;
+    if (end == tag.size()) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+// The first language of a Content-Language value ("de-DE, en" gives "de-DE").
+std::string_view first_language(std::string_view header) {
+  const std::size_t cut = header.find_first_of(",;");
+  return cut == std::string_view::npos ? header : header.substr(0, cut);
+}
+
+Page build_page(const Input& in) {
+  Page page;
+  charset::Decoded decoded = charset::decode(in.body, in.content_type);
+  page.charset = std::move(decoded.charset);
+
+  Walker walker;
+  if (!decoded.text.empty()) {
+    prepare_libxml();
+    DocPtr doc;
+    if (ParserPtr parser(htmlNewParserCtxt()); parser) {
+      const std::size_t size = utf8_prefix_length(decoded.text, INT_MAX);
+      doc.reset(htmlCtxtReadMemory(parser.get(), decoded.text.data(), static_cast<int>(size), nullptr, "UTF-8",
+                                   kParseOptions));
+    }
+    // A document outlives its parser context (htmlReadMemory frees its own before returning),
+    // and the tree holds copies of the text, so both input buffers can go before the walk.
+    std::string().swap(decoded.text);
+    if (doc) walker.run(doc->children);
+  }
+
+  page.title = !walker.title.empty()      ? std::move(walker.title)
+               : !walker.og_title.empty() ? std::move(walker.og_title)
+                                          : std::move(walker.h1);
+  page.description = !walker.description.empty() ? std::move(walker.description) : std::move(walker.og_description);
+  page.text = walker.text.take();
+  page.lang = normalize_lang(walker.html_lang);
+  if (page.lang.empty()) page.lang = normalize_lang(first_language(in.content_language));
+
+  std::optional<url::Url> page_url = resolve_href(nullptr, in.url);
+  std::optional<url::Url> base = page_url;
+  if (walker.base_href)
+    if (auto b = resolve_href(page_url ? &*page_url : nullptr, *walker.base_href)) base = std::move(b);
+  const url::Url* base_ptr = base ? &*base : nullptr;
+  if (walker.canonical_href && !walker.canonical_href->empty())
+    if (auto c = resolve_href(base_ptr, *walker.canonical_href)) page.canonical_url = std::move(c->normalized);
+  page.links = resolve_links(walker.links, base_ptr, page_url ? std::string_view(page_url->site) : std::string_view(),
+                             kMaxLinks);
+  return page;
+}
+
+}  // namespace
+
+Result<Page> extract(const Input& in, std::size_t max_input_bytes) {
+  if (in.body.size() > max_input_bytes)
+    return make_error(ErrorKind::too_large, "body-too-large",
+                      "the page body is " + std::to_string(in.body.size()) + " bytes, over the extractor's limit of " +
+                          std::to_string(max_input_bytes) + " bytes; lower the fetch size cap or raise the limit");
+  try {
+    return build_page(in);
+  } catch (const std::bad_alloc&) {
+    return make_error(
+        ErrorKind::too_large, "extract-out-of-memory",
+        "extracting the " + std::to_string(in.body.size()) + "-byte page ran out of memory; lower the fetch size cap");
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::internal, "extract-internal", std::string("page extraction failed: ") + e.what());
+  }
+}
+
+}  // namespace meadow::extract

@@ -1,0 +1,94 @@
+// Page extraction: from the raw bytes of an HTML response to the fields of a Meadow record
+// (charset, title, description, canonical URL, language, visible text, links), on libxml2's
+// HTML parser.
+//
+// This is the simple extractor: the text is every visible text node outside the page chrome
+// (see Page::text), not a main-content guess. extract() is thread-safe and keeps no state
+// between calls. libxml2 is initialised once, on first use; its parse errors are never
+// printed, and each thread that calls extract() gets a libxml2 generic error handler that
+// discards (libxml2 keeps that handler per thread).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace meadow::extract {
+
+inline constexpr const char* kExtractorName = "meadow-extract";
+inline constexpr const char* kExtractorVersion = "0.1.0";
+
+inline constexpr std::size_t kMaxLinks = 5000;
+inline constexpr std::size_t kMaxAnchorTextBytes = 1024;  // per link, cut at a character boundary
+inline constexpr std::size_t kMaxTitleBytes = 2048;       // title and description alike
+
+struct Link {
+  std::string url;        // absolute, normalised as url::parse does
+  std::string text;       // anchor text, whitespace collapsed; an image's alt text when it has none
+  bool internal = false;  // same registrable domain as the page URL
+};
+
+struct Input {
+  std::string_view body;              // raw bytes after content decoding (gzip already undone)
+  std::string_view url;               // final URL of the page: the base for relative links
+                                      // unless the page has a <base href>
+  std::string_view content_type;      // the whole Content-Type header value; may be empty
+  std::string_view content_language;  // the Content-Language header; may be empty
+};
+
+struct Page {
+  // The encoding the body was decoded with: a lower-case WHATWG/IANA name ("utf-8",
+  // "windows-1252", "shift_jis"); see common/charset.h for how it is chosen.
+  std::string charset;
+  // <title>, whitespace collapsed; else og:title; else the first <h1>.
+  std::string title;
+  // <meta name=description>, else og:description; whitespace collapsed.
+  std::string description;
+  // <link rel=canonical href>, resolved against the document's base URL; empty when absent
+  // or not an http(s) URL.
+  std::string canonical_url;
+  // BCP 47 tag from <html lang> (an '_' read as '-'), else the first tag of Content-Language,
+  // else "". Always matches ^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$ or is empty; cased as BCP 47
+  // recommends ("en-US", "zh-Hant-TW").
+  std::string lang;
+  // The visible text, UTF-8. Not included: script, style, template, svg, math, noscript,
+  // iframe, object, canvas, audio, video, textarea, select, button, the <head>, the page
+  // chrome (nav, header, footer, aside, dialog, and forms — except a form holding 500 or more
+  // bytes of text, which wraps the page rather than asking for input, as ASP.NET pages and
+  // forum engines do) and elements hidden by the `hidden` attribute or an inline
+  // display:none / visibility:hidden.
+  // Block elements (div, li, tr, section, article, br ...) end a line; paragraph-like ones
+  // (p, h1-h6, pre, blockquote, ul, ol, table, hr ...) are set apart by one blank line.
+  // Outside <pre>, whitespace (no-break spaces included) collapses to one space and lines
+  // carry no leading or trailing spaces; the text has no leading or trailing blank lines.
+  std::string text;
+  // Every <a href> in document order, whatever part of the page it is in (navigation
+  // included), deduplicated by URL (the first place wins; its text is filled from a later
+  // one when empty). Only http(s) URLs: javascript:, mailto:, data: and the like, and
+  // same-page fragment links ("#top"), are dropped. At most kMaxLinks.
+  std::vector<Link> links;
+};
+
+// Extracts a page. Hostile input never fails it: an empty, binary or broken body gives a
+// Page with whatever could be read. The errors are about size alone, both ErrorKind::too_large:
+// a body larger than `max_input_bytes` ("body-too-large"), and running out of memory
+// ("extract-out-of-memory").
+Result<Page> extract(const Input& in, std::size_t max_input_bytes = 64u << 20);
+
+// A 64-bit simhash of `text` for near-duplicate detection: features are shingles of three
+// consecutive words (lower-cased ASCII; each CJK character counts as a word), hashed with
+// FNV-1a 64 and a final mix. Texts that differ in a few words differ in a few bits; unrelated
+// texts differ in about 32. Empty text (no words) gives 0.
+std::uint64_t simhash(std::string_view text);
+
+// `h` as 16 lower-case hex digits.
+std::string simhash_hex(std::uint64_t h);
+
+// The number of bits in which two simhashes differ.
+int simhash_distance(std::uint64_t a, std::uint64_t b) noexcept;
+
+}  // namespace meadow::extract

@@ -1,0 +1,116 @@
+#include "common/extract_text.h"
+
+namespace meadow::extract {
+namespace {
+
+// Bytes of whitespace at s[i]: ASCII whitespace, or U+00A0 (which pages use for layout far more
+// than for meaning, and which would otherwise defeat near-duplicate comparison).
+std::size_t space_length(std::string_view s, std::size_t i) noexcept {
+  switch (s[i]) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '\f':
+    case '\v':
+      return 1;
+    case '\xC2':
+      return i + 1 < s.size() && s[i + 1] == '\xA0' ? 2 : 0;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+std::size_t utf8_prefix_length(std::string_view s, std::size_t max_bytes) noexcept {
+  if (s.size() <= max_bytes) return s.size();
+  std::size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+void TextBuilder::append(std::string_view s) {
+  if (full_) return;
+  if (s.size() > max_bytes_ - out_.size()) {
+    out_.append(s.substr(0, utf8_prefix_length(s, max_bytes_ - out_.size())));
+    full_ = true;
+    return;
+  }
+  out_.append(s);
+}
+
+void TextBuilder::separate() {
+  if (out_.empty()) {
+    pending_space_ = false;
+    pending_break_ = Break::none;
+    return;
+  }
+  if (pending_break_ != Break::none && !single_line_) {
+    const std::size_t want = pending_break_ == Break::paragraph ? 2 : 1;
+    std::size_t have = 0;
+    while (have < want && have < out_.size() && out_[out_.size() - 1 - have] == '\n') ++have;
+    if (want > have) append(std::string_view("\n\n").substr(0, want - have));
+  } else if (pending_break_ != Break::none || pending_space_) {
+    if (out_.back() != ' ' && out_.back() != '\n') append(" ");
+  }
+  pending_space_ = false;
+  pending_break_ = Break::none;
+}
+
+void TextBuilder::add(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && !full_) {
+    if (const std::size_t w = space_length(s, i); w > 0) {
+      pending_space_ = true;
+      i += w;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < s.size() && space_length(s, j) == 0) ++j;
+    separate();
+    append(s.substr(i, j - i));
+    i = j;
+  }
+}
+
+void TextBuilder::add_preformatted(std::string_view s) {
+  if (single_line_) {
+    add(s);
+    return;
+  }
+  std::string converted;
+  if (s.find('\r') != std::string_view::npos) {
+    converted.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] != '\r') {
+        converted += s[i];
+      } else {
+        converted += '\n';
+        if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
+      }
+    }
+    s = converted;
+  }
+  if (out_.empty())
+    while (!s.empty() && s.front() == '\n') s.remove_prefix(1);
+  if (s.empty() || full_) return;
+  separate();
+  append(s);
+}
+
+std::string TextBuilder::take() {
+  while (!out_.empty() && (out_.back() == ' ' || out_.back() == '\n' || out_.back() == '\t')) out_.pop_back();
+  pending_space_ = false;
+  pending_break_ = Break::none;
+  full_ = false;
+  return std::move(out_);
+}
+
+std::string collapse_whitespace(std::string_view s, std::size_t max_bytes) {
+  TextBuilder b(max_bytes, true);
+  b.add(s);
+  return b.take();
+}
+
+}  // namespace meadow::extract
