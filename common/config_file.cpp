@@ -55,8 +55,19 @@ Status parse_lines(std::string_view text, const std::function<Status(std::string
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     ++line_no;
-    auto hash = line.find('#');
-    if (hash != std::string_view::npos) line = line.substr(0, hash);
+    // '#' starts a comment, except inside a quoted value ("https://x.example/#bots").
+    char quote = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#') {
+        line = line.substr(0, i);
+        break;
+      }
+    }
     line = trim(line);
     if (line.empty()) continue;
     auto eq = line.find('=');

@@ -188,7 +188,7 @@ struct Engine::Impl {
       set_state("limited", stop->message);
     } else if (stopped_by) {
       stopped_by.reset();
-      set_state("working");
+      set_state(registered ? "working" : "registering", registered ? "" : "with " + settings.coordinator);
     }
   }
 
@@ -197,7 +197,7 @@ struct Engine::Impl {
   void register_node() {
     if (registering || stopping) return;
     registering = true;
-    set_state("registering", "with " + settings.coordinator);
+    if (!stopped_by) set_state("registering", "with " + settings.coordinator);
     session->register_node([this](CallResult<protocol::RegisterResponse> r) {
       registering = false;
       if (auto* err = std::get_if<CallError>(&r)) {
@@ -205,7 +205,7 @@ struct Engine::Impl {
         note_error(err->error.message);
         backoff(lease_backoff_ms);
         lease_not_before = HttpLoop::steady_ms() + lease_backoff_ms;
-        set_state("backing-off", "cannot register: " + err->error.message);
+        if (!stopped_by) set_state("backing-off", "cannot register: " + err->error.message);
         loop.after(lease_backoff_ms, [this] { register_node(); });
         return;
       }
@@ -218,7 +218,7 @@ struct Engine::Impl {
       registered = true;
       lease_backoff_ms = 0;
       log.info(kLog, "registered as " + resp.node_id + " for account " + resp.account);
-      set_state("working");
+      if (!stopped_by) set_state("working");
       pump();
     });
   }

@@ -69,7 +69,8 @@ int cmd_status(const std::vector<std::string>& argv) {
     if (auto parsed = client::parse_engine_status(**v); parsed.ok()) s = *parsed;
   }
   const std::int64_t now = system_clock().now_ms();
-  const bool running = s.pid > 0 && ::kill(static_cast<pid_t>(s.pid), 0) == 0 && now - s.updated_ms < 10'000;
+  const bool running = s.pid > 0 && s.state != "stopped" && s.state != "failed" &&
+                       ::kill(static_cast<pid_t>(s.pid), 0) == 0 && now - s.updated_ms < 10'000;
   auto totals = store->totals();
   if (!totals.ok()) return fail("status", totals.error().message);
   if (auto p = store->value("pause_until_ms"); p.ok() && p->has_value()) s.paused_until_ms = std::strtoll((*p)->c_str(), nullptr, 10);
