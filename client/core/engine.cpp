@@ -174,10 +174,15 @@ struct Engine::Impl {
     pause_until_ms = std::strtoll((*v)->c_str(), nullptr, 10);
   }
 
-  void check_limits() {
+  // `reread`: take the day's and month's usage from the log (once a tick, and across
+  // midnight); otherwise the running counters, so a cap stops work right after the fetch
+  // that reached it.
+  void check_limits(bool reread = true) {
     const std::int64_t now = clock.now_ms();
-    if (auto u = store->usage_since(local_day_start_ms(now)); u.ok()) day_bytes = u->wire_bytes;
-    if (auto u = store->usage_since(local_month_start_ms(now)); u.ok()) month_bytes = u->wire_bytes;
+    if (reread) {
+      if (auto u = store->usage_since(local_day_start_ms(now)); u.ok()) day_bytes = u->wire_bytes;
+      if (auto u = store->usage_since(local_month_start_ms(now)); u.ok()) month_bytes = u->wire_bytes;
+    }
     auto stop = limit_stop(settings.limits, now, pause_until_ms, day_bytes, month_bytes);
     if (stop && !stopped_by) {
       stopped_by = stop;
@@ -395,6 +400,7 @@ struct Engine::Impl {
     month_bytes += r.wire_bytes;
     log.info(kLog, c.outcome + " " + lease.url + (r.http_status ? " " + std::to_string(r.http_status) : "") +
                        (c.reason.empty() ? "" : " (" + c.reason + ")") + " " + std::to_string(c.bytes) + " B");
+    check_limits(false);
     pump();
   }
 

@@ -278,3 +278,49 @@ TEST_F(NodeNetwork, PausedNodeHandsBackTasksItHasNotStartedAndSaysWhy) {
 
 }  // namespace
 }  // namespace meadow
+
+namespace meadow {
+namespace {
+
+TEST_F(NodeNetwork, DailyCapStopsTheNodeWhichSaysWhyAndLeavesTheRestToOthers) {
+  ASSERT_TRUE(coordinator_.start().ok());
+  std::vector<std::string> urls;
+  for (int i = 0; i < 20; ++i) urls.push_back(site_.url("/pages/" + std::to_string(i) + ".html"));
+  add_job(urls, {"--site-rate", "100"});
+  // Pages are about 22 kB: the cap is reached after a few of them.
+  auto node = start_node("erin", {"--set", "daily_cap=100kB", "--set", "max_concurrent=1", "--set", "host_interval_ms=100"});
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string state;
+  boost::json::object status;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto s = parse_json_object(node_cli({"status", "--json"}, "erin"), "status");
+    if (s.ok()) {
+      status = *s;
+      state = std::string(status["state"].as_string());
+      if (state == "limited" && status["in_flight"].as_int64() == 0) break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(state, "limited");
+  EXPECT_NE(std::string(status["reason"].as_string()).find("cap"), std::string::npos) << status["reason"];
+  const std::int64_t fetched = status["totals"].as_object()["fetched"].as_int64();
+  EXPECT_GE(fetched, 4);
+  EXPECT_LE(fetched, 8);  // it stopped soon after the cap, not at the end of the job
+
+  // Nothing stays leased to the capped node: the rest of the job waits for others.
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline && job_counts(coordinator_)["leased"].to_number<std::int64_t>() > 0) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(job_counts(coordinator_)["leased"].to_number<std::int64_t>(), 0);
+  auto other = start_node("frank");
+  ASSERT_TRUE(wait_job_done(60s)) << coordinator_.cli({"job", "show", "1"}).out;
+  node->signal(SIGTERM);
+  other->signal(SIGTERM);
+  EXPECT_EQ(node->wait(15s), 0);
+  EXPECT_EQ(other->wait(15s), 0);
+  EXPECT_EQ(site_.requests_to("/pages/"), 20u);  // no page was fetched twice
+}
+
+}  // namespace
+}  // namespace meadow
