@@ -324,3 +324,43 @@ TEST_F(NodeNetwork, DailyCapStopsTheNodeWhichSaysWhyAndLeavesTheRestToOthers) {
 
 }  // namespace
 }  // namespace meadow
+
+namespace meadow {
+namespace {
+
+TEST_F(NodeNetwork, LeaseOfASlowPageIsExtendedSoItsResultIsAccepted) {
+  // Leases of 2 s, a page that takes 4 s: only extensions keep the task this node's.
+  std::filesystem::create_directories(dir_.file("coordinator-short"));
+  testing::CoordinatorProcess coord(dir_.file("coordinator-short"),
+                                    "allow_loopback_targets = true\nlease_ms = 2000\nreap_interval_ms = 100\n");
+  ASSERT_TRUE(coord.start().ok());
+  {
+    std::ofstream out(dir_.file("slow.txt"));
+    out << site_.url("/slow?seconds=4") << "\n";
+  }
+  auto add = coord.cli({"job", "add", "--name", "slow", "--urls", dir_.file("slow.txt")});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  std::vector<std::string> argv = {testing::binary("client/node/meadow-node"), "run", "--coordinator",
+                                   "http://127.0.0.1:" + std::to_string(coord.port()), "--account", "gina",
+                                   "--data-dir", dir_.file("gina"), "--allow-loopback", "--status-every", "0",
+                                   "--set", "fetch_timeout_ms=10000", "--set", "upload_delay_ms=100"};
+  testing::ChildProcess node(argv, dir_.file("gina.log"));
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    done = coord.cli({"job", "show", "1", "--json"}).out.find("\"state\":\"done\"") != std::string::npos;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(done) << coord.cli({"job", "show", "1"}).out;
+  auto status = parse_json_object(node_cli({"status", "--json"}, "gina"), "status");
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->at("totals").as_object().at("accepted").as_int64(), 1);
+  EXPECT_EQ(status->at("totals").as_object().at("refused").as_int64(), 0);
+  auto show = coord.cli({"job", "show", "1", "--json"});
+  EXPECT_NE(show.out.find("\"done\":1"), std::string::npos) << show.out;
+  node.signal(SIGTERM);
+  EXPECT_EQ(node.wait(15s), 0);
+}
+
+}  // namespace
+}  // namespace meadow
