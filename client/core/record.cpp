@@ -80,4 +80,22 @@ FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fe
   return out;
 }
 
+Contribution contribution_of(const protocol::TaskLease& task, const FetchResult& fetch, const FramedResult& framed) {
+  Contribution c;
+  c.task_id = task.task_id;
+  c.job_id = task.job_id;
+  c.token = task.token;
+  c.url = task.url;
+  c.final_url = fetch.final_url;
+  c.started_ms = fetch.started_ms;
+  c.finished_ms = fetch.finished_ms;
+  c.http_status = fetch.http_status;
+  c.bytes = static_cast<std::int64_t>(fetch.body.size());
+  c.wire_bytes = fetch.wire_bytes;
+  c.outcome = protocol::to_string(framed.error.empty() ? fetch.outcome : protocol::Outcome::failed);
+  c.reason = framed.error.empty() ? fetch.reason_code : "extract";
+  c.record_id = framed.record_id;
+  return c;
+}
+
 }  // namespace meadow::client

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "client/core/fetcher.h"
+#include "client/core/node_store.h"
 #include "common/crypto.h"
 #include "common/extract.h"
 #include "common/protocol.h"
@@ -31,5 +32,8 @@ struct FramedResult {
 };
 FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fetch, const crypto::KeyPair& key,
                           const std::string& node_id);
+
+// The activity-log row for a task's fetch and its framed result (state left for the store).
+Contribution contribution_of(const protocol::TaskLease& task, const FetchResult& fetch, const FramedResult& framed);
 
 }  // namespace meadow::client
