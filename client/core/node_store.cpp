@@ -316,7 +316,7 @@ Status configure(sqlite3* db, const std::string& path) {
                             "keep it on a local disk rather than a network file system");
     }
   }
-  MEADOW_TRY(exec(db, "PRAGMA synchronous=FULL", "setting durability"));
+  MEADOW_TRY(exec(db, "PRAGMA synchronous=NORMAL", "setting durability"));
   MEADOW_TRY(exec(db, "PRAGMA foreign_keys=ON", "enabling foreign keys"));
   return {};
 }

@@ -6,11 +6,12 @@
 //  - A result handed to add() stays in the outbox until settle() records the coordinator's
 //    answer for it; a log row and its outbox entry are written in one transaction, so a crash
 //    leaves either both or neither.
-//  - Durability: the file runs in WAL mode with synchronous=FULL, so every add()/settle() is on
-//    disk when it returns, even across a power cut. synchronous=NORMAL would survive a killed
-//    process just as well but may roll back the last commits when power fails, and a rolled
-//    back add() is a fetch missing from the user's log and a result that was never uploaded.
-//    The price is one fsync per fetch, small next to the fetch itself.
+//  - Durability: the file runs in WAL mode with synchronous=NORMAL: a commit survives the
+//    process being killed (kill -9, a crash), which is what the outbox promises. A power cut
+//    may roll back the last commits before a checkpoint; such a result was never uploaded, so
+//    its lease simply runs out and another node fetches the page: nothing is counted twice.
+//    synchronous=FULL would add an fsync to every fetch, about half a millisecond on the one
+//    thread that drives all fetches, for that power-cut case alone.
 //  - Ids are never reused (AUTOINCREMENT), so a late settlement cannot land on another row.
 //  - pending() and log() read through indexes; usage_since() and totals() read running sums
 //    (per hour of start time, per outcome and state) that triggers keep in the same transaction

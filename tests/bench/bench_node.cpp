@@ -1,0 +1,555 @@
+// The edge node's page pipeline on one core, side by side with Scrapy in the same run.
+//
+// Writes N demo pages (~22 KB each) with `meadow-demo-site --write-pages` and serves them from
+// a loopback nginx pinned to the second CPU (meadow-demo-site itself when nginx is missing).
+// Meadow: one thread pinned to the first CPU runs what meadow-node does for every page, with a
+// fixed number of fetches in flight: Fetcher (robots.txt, guard, content type), frame_result
+// (extract, build the record, sign with Ed25519, zstd) and NodeStore::add (the outbox write,
+// one fsync). Every fetch must succeed and every frame be non-empty; misses are "errors".
+// Scrapy (tests/bench/scrapy_peer.py, Debian's python3-scrapy) then crawls the same URLs from
+// the same server on the same CPU, extracting title, text and links. Last, meadow-node runs
+// against a coordinator with no work and its idle RSS is read.
+//
+// Prints one JSON line on stdout; progress and a short summary go to stderr. Without nginx or
+// Scrapy it still prints meadow's figures ("site":"meadow-demo-site", "scrapy":null).
+//
+//   bench_node [--pages 4000] [--concurrency 32] [--site nginx|demo]
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/core/fetcher.h"
+#include "client/core/http_loop.h"
+#include "client/core/node_store.h"
+#include "client/core/record.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/protocol.h"
+#include "support/coordinator_process.h"
+#include "support/http_client.h"
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace {
+
+using namespace meadow;
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+constexpr double kGoalRatio = 10;
+constexpr double kGoalRssMib = 30;
+constexpr auto kIdleWait = 5s;
+
+struct Settings {
+  int pages = 4000;
+  int concurrency = 32;
+  bool nginx = true;  // --site demo: serve with meadow-demo-site even when nginx is installed
+};
+
+struct MeadowRun {
+  int pages = 0;  // fetched, framed and stored without a fault
+  int errors = 0;
+  std::string first_error;
+  std::int64_t html_bytes = 0;
+  double seconds = 0;
+  double thread_cpu_s = 0;
+  double frame_s = 0;  // wall time inside frame_result
+  double store_s = 0;  // wall time inside NodeStore::add (fsync included)
+  std::int64_t frame_bytes = 0;
+};
+
+struct ScrapyRun {
+  double pages = 0;
+  double errors = 0;
+  double seconds = 0;
+  double cpu_s = 0;
+  double text_bytes_avg = 0;
+  double links_avg = 0;
+  std::string version;
+};
+
+// What else ran on the machine during a phase, as cores' worth of CPU.
+struct Phase {
+  double machine0 = 0, own0 = 0, site0 = 0;
+  Steady::time_point t0;
+  void begin(pid_t site) {
+    machine0 = testing::machine_cpu_seconds();
+    own0 = testing::own_cpu_seconds();
+    site0 = testing::cpu_seconds_of(site);
+    t0 = Steady::now();
+  }
+  // (other cores busy, site CPU seconds) since begin(); `extra_s`: CPU of a child we ran.
+  std::pair<double, double> end(pid_t site, double extra_s) const {
+    const double wall = std::chrono::duration<double>(Steady::now() - t0).count();
+    const double site_s = testing::cpu_seconds_of(site) - site0;
+    const double other =
+        (testing::machine_cpu_seconds() - machine0) - (testing::own_cpu_seconds() - own0) - site_s - extra_s;
+    return {wall > 0 ? std::max(0.0, other) / wall : 0, site_s};
+  }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
+
+// The CPUs this process may run on, in order.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> out;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) out.push_back(c);
+  return out;
+}
+
+bool pin_calling_thread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;  // 0: the calling thread
+}
+
+std::string find_program(const std::string& name, const std::vector<std::string>& also) {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream in(path);
+    std::string d;
+    while (std::getline(in, d, ':'))
+      if (!d.empty()) dirs.push_back(d);
+  }
+  dirs.insert(dirs.end(), also.begin(), also.end());
+  for (const auto& d : dirs) {
+    const std::string p = d + "/" + name;
+    if (access(p.c_str(), X_OK) == 0) return p;
+  }
+  return {};
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string tail(const std::string& s, std::size_t n = 2000) { return s.size() > n ? s.substr(s.size() - n) : s; }
+
+// argv prefixed with `taskset -c CPU` when there is a CPU to pin to and taskset to do it.
+std::vector<std::string> pinned(std::vector<std::string> argv, int cpu, const std::string& taskset) {
+  if (cpu < 0 || taskset.empty()) return argv;
+  argv.insert(argv.begin(), {taskset, "-c", std::to_string(cpu)});
+  return argv;
+}
+
+std::string nginx_config(const std::string& dir, const std::string& root, std::uint16_t port) {
+  std::string tmp = dir + "/nginx-tmp";
+  std::ostringstream c;
+  c << "daemon off;\n"
+       "master_process off;\n"
+       "worker_processes 1;\n"
+       "pid "
+    << dir << "/nginx.pid;\n"
+    << "error_log " << dir << "/nginx-error.log warn;\n"
+    << "events { worker_connections 1024; }\n"
+       "http {\n"
+       "  access_log off;\n"
+       "  sendfile on;\n"
+       "  tcp_nopush on;\n"
+       "  keepalive_requests 100000;\n"
+       "  keepalive_timeout 65;\n"
+       "  types { text/html html; text/plain txt; }\n"
+       "  default_type application/octet-stream;\n"
+    << "  client_body_temp_path " << tmp << "/body;\n"
+    << "  proxy_temp_path " << tmp << "/proxy;\n"
+    << "  fastcgi_temp_path " << tmp << "/fastcgi;\n"
+    << "  uwsgi_temp_path " << tmp << "/uwsgi;\n"
+    << "  scgi_temp_path " << tmp << "/scgi;\n"
+    << "  server {\n"
+    << "    listen 127.0.0.1:" << port << ";\n"
+    << "    server_name localhost;\n"
+    << "    root " << root << ";\n"
+    << "  }\n"
+       "}\n";
+  return c.str();
+}
+
+// fetch -> frame_result -> NodeStore::add for every URL, `concurrency` fetches in flight, on
+// the calling thread (pinned to `cpu` when >= 0).
+MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int cpu, const std::string& db) {
+  MeadowRun run;
+  auto fail = [&run](const std::string& what) {
+    ++run.errors;
+    if (run.first_error.empty()) run.first_error = what;
+  };
+  if (cpu >= 0 && !pin_calling_thread(cpu)) std::fprintf(stderr, "bench_node: could not pin to CPU %d\n", cpu);
+
+  auto store = client::NodeStore::open(db);
+  if (!store.ok()) {
+    fail("node store: " + store.error().message);
+    return run;
+  }
+  const crypto::KeyPair key = crypto::KeyPair::generate();
+  const std::string node_id = key.public_key().id();
+
+  client::HttpLoop loop;
+  client::FetchSettings fs;
+  fs.user_agent = "meadow-node/bench (+https://meadow.example/bench)";
+  fs.host_interval_ms = 0;
+  fs.guard.allow_loopback = true;
+  client::Fetcher fetcher(loop, system_clock(), fs);
+
+  const std::int64_t deadline_ms = system_clock().now_ms() + 3'600'000;
+  std::size_t next = 0, done = 0, in_flight = 0;
+  bool launching = false;
+  std::function<void()> launch;
+  auto on_fetched = [&](std::size_t i, const client::FetchResult& r) {
+    --in_flight;
+    ++done;
+    protocol::TaskLease task;
+    task.task_id = static_cast<std::int64_t>(i) + 1;
+    task.job_id = 1;
+    task.url = urls[i];
+    task.token = static_cast<std::int64_t>(i) + 1;
+    task.deadline_ms = deadline_ms;
+
+    const auto f0 = Steady::now();
+    client::FramedResult framed = client::frame_result(task, r, key, node_id);
+    const auto f1 = Steady::now();
+    const client::Contribution c = client::contribution_of(task, r, framed);
+    auto added = store.value()->add(c, framed.frame);
+    const auto f2 = Steady::now();
+    run.frame_s += std::chrono::duration<double>(f1 - f0).count();
+    run.store_s += std::chrono::duration<double>(f2 - f1).count();
+    run.frame_bytes += static_cast<std::int64_t>(framed.frame.size());
+
+    if (r.outcome != protocol::Outcome::ok || r.http_status != 200 || r.truncated) {
+      fail(urls[i] + ": " + std::to_string(r.http_status) + " " + r.reason_code + " " + r.reason);
+    } else if (!framed.error.empty() || framed.frame.empty() || framed.record_id.empty()) {
+      fail(urls[i] + ": no record: " + framed.error);
+    } else if (!added.ok()) {
+      fail(urls[i] + ": outbox: " + added.error().message);
+    } else {
+      ++run.pages;
+      run.html_bytes += static_cast<std::int64_t>(r.body.size());
+    }
+    launch();
+  };
+  launch = [&] {
+    if (launching) return;  // a fetch that ends at once calls back into here
+    launching = true;
+    while (next < urls.size() && in_flight < static_cast<std::size_t>(concurrency)) {
+      const std::size_t i = next++;
+      ++in_flight;
+      fetcher.fetch(urls[i], [&on_fetched, i](const client::FetchResult& r) { on_fetched(i, r); });
+    }
+    launching = false;
+  };
+
+  const auto t0 = Steady::now();
+  const double cpu0 = thread_cpu_seconds();
+  launch();
+  const auto give_up = t0 + std::chrono::seconds(60 + urls.size() / 10);
+  while (done < urls.size() && Steady::now() < give_up) {
+    loop.run_once(50);
+    if (in_flight == 0 && next < urls.size()) launch();
+  }
+  run.seconds = seconds_since(t0);
+  run.thread_cpu_s = thread_cpu_seconds() - cpu0;
+  if (done < urls.size()) fail("timed out with " + std::to_string(urls.size() - done) + " pages not done");
+  return run;
+}
+
+std::optional<ScrapyRun> parse_scrapy(const std::string& out) {
+  std::string line;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty() && l.front() == '{') line = l;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(line, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  auto number = [&o](const char* k) {
+    const boost::json::value* f = o.if_contains(k);
+    if (f == nullptr) return 0.0;
+    boost::system::error_code e;
+    double d = f->to_number<double>(e);
+    return e ? 0.0 : d;
+  };
+  ScrapyRun s;
+  s.pages = number("pages");
+  s.errors = number("errors");
+  s.seconds = number("seconds");
+  s.cpu_s = number("cpu_s");
+  s.text_bytes_avg = number("text_bytes_avg");
+  s.links_avg = number("links_avg");
+  if (const auto* ver = o.if_contains("scrapy"); ver != nullptr && ver->is_string())
+    s.version = ver->as_string().c_str();
+  if (s.seconds <= 0) return std::nullopt;
+  return s;
+}
+
+// meadow-node's resident memory once it has registered and is long-polling a coordinator
+// that has no work; the highest of a few readings. -1 when it could not be measured.
+double node_idle_rss(const std::string& dir) {
+  std::filesystem::create_directories(dir + "/coordinator");
+  std::filesystem::create_directories(dir + "/node");
+  testing::CoordinatorProcess coordinator(dir + "/coordinator");
+  if (auto st = coordinator.start(); !st.ok()) {
+    std::fprintf(stderr, "bench_node: idle RSS not measured: %s\n", st.error().message.c_str());
+    return -1;
+  }
+  testing::ChildProcess node({testing::binary("client/node/meadow-node"), "run", "--coordinator",
+                              "http://127.0.0.1:" + std::to_string(coordinator.port()), "--account", "bench",
+                              "--data-dir", dir + "/node", "--status-every", "0"},
+                             dir + "/node.log");
+  std::this_thread::sleep_for(kIdleWait);
+  double rss = -1;
+  for (int i = 0; i < 5 && node.running(); ++i) {
+    rss = std::max(rss, testing::rss_mib(node.pid()));
+    std::this_thread::sleep_for(200ms);
+  }
+  if (!node.running()) {
+    std::fprintf(stderr, "bench_node: meadow-node stopped while idle; its log:\n%s\n",
+                 tail(read_file(dir + "/node.log")).c_str());
+    rss = -1;
+  } else if (read_file(dir + "/node.log").find("registered as") == std::string::npos) {
+    std::fprintf(stderr, "bench_node: meadow-node had not registered when its RSS was read; its log:\n%s\n",
+                 tail(read_file(dir + "/node.log")).c_str());
+  }
+  node.signal(SIGTERM);
+  if (node.wait(15s) != 0) std::fprintf(stderr, "bench_node: meadow-node did not stop cleanly on SIGTERM\n");
+  coordinator.process().signal(SIGTERM);
+  coordinator.process().wait(15s);
+  return rss;
+}
+
+std::string num(double v, int decimals) {
+  if (!std::isfinite(v) || v < 0) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+bool parse_args(int argc, char** argv, Settings& s) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--pages" || a == "--concurrency") && i + 1 < argc) {
+      const int v = std::atoi(argv[++i]);
+      if (v <= 0 || v > 1'000'000) return false;
+      (a == "--pages" ? s.pages : s.concurrency) = v;
+    } else if (a == "--site" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      if (v != "nginx" && v != "demo") return false;
+      s.nginx = v == "nginx";
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings set;
+  if (!parse_args(argc, argv, set)) {
+    std::fprintf(stderr, "usage: bench_node [--pages N (4000)] [--concurrency C (32)] [--site nginx|demo]\n");
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  testing::TempDir dir;
+  const std::string site_dir = dir.file("site");
+  std::filesystem::create_directories(site_dir);
+  std::filesystem::create_directories(dir.file("nginx-tmp"));
+  std::filesystem::create_directories(dir.file("meadow"));
+
+  std::fprintf(stderr, "bench_node: writing %d pages ...\n", set.pages);
+  const std::string demo = testing::binary("tests/demo_site/meadow-demo-site");
+  auto wrote = testing::run_command({demo, "--write-pages", site_dir, std::to_string(set.pages)}, 300s);
+  if (wrote.exit_code != 0) {
+    std::fprintf(stderr, "bench_node: meadow-demo-site --write-pages failed (%d): %s%s\n", wrote.exit_code,
+                 wrote.out.c_str(), wrote.err.c_str());
+    return 1;
+  }
+  std::int64_t written_bytes = 0;
+  for (int i = 0; i < set.pages; ++i) {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(site_dir + "/pages/" + std::to_string(i) + ".html", ec);
+    if (!ec) written_bytes += static_cast<std::int64_t>(n);
+  }
+
+  const std::vector<int> cpus = allowed_cpus();
+  const int meadow_cpu = cpus.empty() ? -1 : cpus[0];
+  const int site_cpu = cpus.size() >= 2 ? cpus[1] : -1;
+  const std::string taskset = find_program("taskset", {"/usr/bin", "/bin"});
+  if (taskset.empty()) std::fprintf(stderr, "bench_node: no taskset; the site and Scrapy run unpinned\n");
+
+  // The site: nginx serving the written files, or the demo site generating the same bytes.
+  std::string site = "nginx";
+  std::uint16_t port = 0;
+  std::unique_ptr<testing::ChildProcess> server;
+  const std::string nginx =
+      set.nginx ? find_program("nginx", {"/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"}) : std::string();
+  if (!nginx.empty()) {
+    port = testing::free_port();
+    {
+      std::ofstream conf(dir.file("nginx.conf"));
+      conf << nginx_config(dir.path(), site_dir, port);
+    }
+    server = std::make_unique<testing::ChildProcess>(
+        pinned({nginx, "-p", dir.path(), "-e", dir.file("nginx-error.log"), "-c", dir.file("nginx.conf")}, site_cpu,
+               taskset),
+        dir.file("nginx.out"));
+    if (!testing::wait_ready(port, 10s, "/robots.txt")) {
+      std::fprintf(stderr, "bench_node: nginx did not start; using meadow-demo-site. nginx said:\n%s%s\n",
+                   tail(read_file(dir.file("nginx.out"))).c_str(),
+                   tail(read_file(dir.file("nginx-error.log"))).c_str());
+      server.reset();
+    }
+  } else if (set.nginx) {
+    std::fprintf(stderr, "bench_node: nginx not found (apt install nginx); serving with meadow-demo-site\n");
+  }
+  if (!server) {
+    site = "meadow-demo-site";
+    port = testing::free_port();
+    server = std::make_unique<testing::ChildProcess>(pinned({demo, "--port", std::to_string(port)}, site_cpu, taskset),
+                                                     dir.file("demo-site.out"));
+    if (!testing::wait_ready(port, 10s, "/robots.txt")) {
+      std::fprintf(stderr, "bench_node: meadow-demo-site did not start:\n%s\n",
+                   tail(read_file(dir.file("demo-site.out"))).c_str());
+      return 1;
+    }
+  }
+  const pid_t site_pid = server->pid();
+
+  std::vector<std::string> urls;
+  urls.reserve(static_cast<std::size_t>(set.pages));
+  {
+    std::ofstream out(dir.file("urls.txt"));
+    for (int i = 0; i < set.pages; ++i) {
+      urls.push_back("http://127.0.0.1:" + std::to_string(port) + "/pages/" + std::to_string(i) + ".html");
+      out << urls.back() << "\n";
+    }
+  }
+
+  char load[64] = {};
+  {
+    std::ifstream la("/proc/loadavg");
+    la.getline(load, sizeof load);
+  }
+  const double load1 = std::atof(load);
+
+  // Meadow, on its own thread so only that thread is pinned.
+  std::fprintf(stderr, "bench_node: meadow: %d pages from %s on 127.0.0.1:%u, %d in flight, CPU %d ...\n", set.pages,
+               site.c_str(), port, set.concurrency, meadow_cpu);
+  Phase mp;
+  mp.begin(site_pid);
+  MeadowRun meadow;
+  const auto meadow_t0 = Steady::now();
+  std::thread([&] { meadow = run_meadow(urls, set.concurrency, meadow_cpu, dir.file("meadow/node.db")); }).join();
+  std::fprintf(stderr, "bench_node: meadow: %.2f s measured, %.2f s more opening and closing the store and loop\n",
+               meadow.seconds, seconds_since(meadow_t0) - meadow.seconds);
+  const auto [meadow_other, meadow_site_s] = mp.end(site_pid, 0);
+  const double meadow_process_cpu = testing::own_cpu_seconds() - mp.own0;
+  if (meadow.errors > 0)
+    std::fprintf(stderr, "bench_node: meadow: %d errors; first: %s\n", meadow.errors, meadow.first_error.c_str());
+
+  // Scrapy, same CPU, same server, same URLs.
+  std::optional<ScrapyRun> scrapy;
+  double scrapy_other = -1, scrapy_site_s = -1;
+  const std::string python = "/usr/bin/python3";
+  const std::string peer = std::string(MEADOW_SOURCE_DIR) + "/tests/bench/scrapy_peer.py";
+  if (access(python.c_str(), X_OK) != 0 || testing::run_command({python, "-c", "import scrapy"}, 60s).exit_code != 0) {
+    std::fprintf(stderr, "bench_node: Scrapy not available (apt install python3-scrapy); no peer figures\n");
+  } else {
+    std::fprintf(stderr, "bench_node: scrapy: the same %d pages, CPU %d ...\n", set.pages, meadow_cpu);
+    Phase sp;
+    sp.begin(site_pid);
+    const auto timeout = std::chrono::seconds(120 + set.pages / 10);
+    auto r = testing::run_command(
+        pinned({python, peer, "--urls", dir.file("urls.txt"), "--concurrency", std::to_string(set.concurrency)},
+               meadow_cpu, taskset),
+        timeout);
+    scrapy = parse_scrapy(r.out);
+    std::tie(scrapy_other, scrapy_site_s) = sp.end(site_pid, scrapy ? scrapy->cpu_s : 0);
+    if (!scrapy) {
+      std::fprintf(stderr, "bench_node: scrapy_peer.py gave no figures (exit %d):\n%s%s\n", r.exit_code,
+                   tail(r.out).c_str(), tail(r.err).c_str());
+    } else if (r.exit_code != 0 || scrapy->errors > 0) {
+      std::fprintf(stderr, "bench_node: scrapy_peer.py exit %d, %.0f errors:\n%s\n", r.exit_code, scrapy->errors,
+                   tail(r.err).c_str());
+    }
+  }
+  server->signal(SIGTERM);
+  if (server->wait(10s) == -1) server->signal(SIGKILL);
+
+  std::fprintf(stderr, "bench_node: meadow-node idle RSS (%lld s after start) ...\n",
+               static_cast<long long>(kIdleWait.count()));
+  const double rss = node_idle_rss(dir.file("idle"));
+
+  const double pages = meadow.pages;
+  const double meadow_pps = meadow.seconds > 0 ? pages / meadow.seconds : 0;
+  const double scrapy_pps = scrapy ? scrapy->pages / scrapy->seconds : -1;
+  const double ratio = scrapy && scrapy_pps > 0 ? meadow_pps / scrapy_pps : -1;
+  auto per_page_ms = [](double secs, double n) { return n > 0 ? 1000 * secs / n : -1; };
+
+  std::string scrapy_json = "null";
+  if (scrapy) {
+    scrapy_json = "{\"version\":\"" + scrapy->version + "\",\"pages_per_s\":" + num(scrapy_pps, 1) +
+                  ",\"seconds\":" + num(scrapy->seconds, 3) + ",\"pages\":" + num(scrapy->pages, 0) +
+                  ",\"errors\":" + num(scrapy->errors, 0) +
+                  ",\"cpu_ms_per_page\":" + num(per_page_ms(scrapy->cpu_s, scrapy->pages), 3) +
+                  ",\"site_cpu_ms_per_page\":" + num(per_page_ms(scrapy_site_s, scrapy->pages), 3) +
+                  ",\"text_bytes_avg\":" + num(scrapy->text_bytes_avg, 0) +
+                  ",\"links_avg\":" + num(scrapy->links_avg, 1) + "}";
+  }
+  std::printf(
+      "{\"bench\":\"node\",\"pages\":%d,\"concurrency\":%d,\"site\":\"%s\",\"page_bytes_avg\":%s,"
+      "\"meadow\":{\"pages_per_s\":%s,\"mb_per_s\":%s,\"cpu_ms_per_page\":%s,\"thread_cpu_ms_per_page\":%s,"
+      "\"frame_ms_per_page\":%s,\"store_ms_per_page\":%s,\"frame_bytes_avg\":%s,\"site_cpu_ms_per_page\":%s,"
+      "\"seconds\":%s,\"errors\":%d},"
+      "\"scrapy\":%s,\"ratio\":%s,\"goal_ratio\":%.0f,\"node_idle_rss_mib\":%s,\"goal_rss_mib\":%.0f,"
+      "\"machine_busy\":{\"cores\":%zu,\"load1_at_start\":%.2f,\"other_cores_during_meadow\":%s,"
+      "\"other_cores_during_scrapy\":%s}}\n",
+      set.pages, set.concurrency, site.c_str(), num(static_cast<double>(written_bytes) / set.pages, 0).c_str(),
+      num(meadow_pps, 1).c_str(), num(static_cast<double>(meadow.html_bytes) / 1e6 / meadow.seconds, 2).c_str(),
+      num(per_page_ms(meadow_process_cpu, pages), 3).c_str(), num(per_page_ms(meadow.thread_cpu_s, pages), 3).c_str(),
+      num(per_page_ms(meadow.frame_s, pages), 3).c_str(), num(per_page_ms(meadow.store_s, pages), 3).c_str(),
+      num(pages > 0 ? static_cast<double>(meadow.frame_bytes) / pages : -1, 0).c_str(),
+      num(per_page_ms(meadow_site_s, pages), 3).c_str(), num(meadow.seconds, 3).c_str(), meadow.errors,
+      scrapy_json.c_str(), num(ratio, 2).c_str(), kGoalRatio, num(rss, 1).c_str(), kGoalRssMib, cpus.size(), load1,
+      num(meadow_other, 2).c_str(), num(scrapy_other, 2).c_str());
+  std::fflush(stdout);
+
+  std::fprintf(stderr, "bench_node: meadow %.0f pages/s (%.2f ms CPU/page, %d errors)", meadow_pps,
+               per_page_ms(meadow_process_cpu, pages), meadow.errors);
+  if (scrapy)
+    std::fprintf(stderr, "; scrapy %.0f pages/s (%.2f ms CPU/page); ratio %.1fx (goal %.0fx)", scrapy_pps,
+                 per_page_ms(scrapy->cpu_s, scrapy->pages), ratio, kGoalRatio);
+  else
+    std::fprintf(stderr, "; no scrapy peer");
+  std::fprintf(stderr, "; meadow-node idle RSS %s MiB (goal < %.0f); other load %.2f cores\n", num(rss, 1).c_str(),
+               kGoalRssMib, meadow_other);
+  return meadow.errors == 0 && meadow.pages == set.pages ? 0 : 1;
+}
