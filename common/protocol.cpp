@@ -398,6 +398,21 @@ void sign_record(json::object& record, const crypto::KeyPair& key) {
   record["signature"] = crypto::base64_encode(key.sign(record_signing_bytes(record)));
 }
 
+std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const json::object& unsigned_record,
+                                const crypto::KeyPair& key) {
+  std::string canon = canonical_json(unsigned_record);
+  const std::string sig = crypto::base64_encode(key.sign(canon));
+  std::string out = "{\"task_id\":" + std::to_string(task_id) + ",\"token\":" + std::to_string(token) +
+                    ",\"outcome\":\"ok\",\"record\":";
+  out.reserve(out.size() + canon.size() + sig.size() + 20);
+  canon.pop_back();  // the closing '}'
+  out += canon;
+  out += unsigned_record.empty() ? "\"signature\":\"" : ",\"signature\":\"";
+  out += sig;
+  out += "\"}}";
+  return out;
+}
+
 Status verify_record(const json::object& record, const crypto::PublicKey& key) {
   auto it = record.find("signature");
   if (it == record.end() || !it->value().is_string()) {

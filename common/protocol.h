@@ -172,6 +172,11 @@ boost::json::array to_json_array(const std::vector<FieldSelector>& fields);
 // record_signing_bytes(record): canonical_json of the record without "signature".
 std::string record_signing_bytes(const boost::json::object& record);
 void sign_record(boost::json::object& record, const crypto::KeyPair& key);
+// The JSON of an ok result line whose record (given without "signature") is signed on the
+// way: the record is serialised once, in canonical form, and the signature appended to it.
+// Equal in meaning to to_json() of a ResultLine holding the sign_record()ed record.
+std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const boost::json::object& unsigned_record,
+                                const crypto::KeyPair& key);
 // Fails with code "bad-record-signature" when missing or not valid for `key`.
 Status verify_record(const boost::json::object& record, const crypto::PublicKey& key);
 

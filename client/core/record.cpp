@@ -62,14 +62,14 @@ FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fe
     extract::Input in{fetch.body, fetch.final_url, fetch.content_type_header, fetch.content_language};
     auto page = extract::extract(in);
     if (page.ok()) {
-      line.record = build_record(task, fetch, *page, node_id);
-      protocol::sign_record(line.record, key);
-      out.record_id = std::string(line.record["record_id"].get_string());
-    } else {
-      out.error = page.error().message;
-      line.outcome = protocol::Outcome::failed;
-      line.reason = "extract: " + page.error().message;
+      const json::object record = build_record(task, fetch, *page, node_id);
+      out.record_id = std::string(record.at("record_id").get_string());
+      out.frame = zstd::compress(protocol::signed_ok_line_json(task.task_id, task.token, record, key) + "\n");
+      return out;
     }
+    out.error = page.error().message;
+    line.outcome = protocol::Outcome::failed;
+    line.reason = "extract: " + page.error().message;
   }
   if (line.reason.size() > 1000) {
     std::size_t cut = 1000;

@@ -678,3 +678,27 @@ TEST(RecordSignatures, SignedRecordSurvivesAResultLineRoundTrip) {
 
 }  // namespace
 }  // namespace meadow::protocol
+
+namespace meadow::protocol {
+namespace {
+
+TEST(SignedOkLine, SerialisesTheRecordOnceAndVerifiesLikeSignRecord) {
+  const auto key = crypto::KeyPair::generate();
+  boost::json::object record{{"record_id", "r1"}, {"url", "https://a.example/"}, {"text", "caf\u00e9 \"quoted\""},
+                             {"links", boost::json::array{boost::json::object{{"url", "https://b.example/"}}}}};
+  const std::string line = signed_ok_line_json(7, 9, record, key);
+  auto parsed = parse_result_line(line);
+  ASSERT_TRUE(parsed.ok()) << line;
+  EXPECT_EQ(parsed->task_id, 7);
+  EXPECT_EQ(parsed->token, 9);
+  EXPECT_EQ(parsed->outcome, Outcome::ok);
+  EXPECT_TRUE(verify_record(parsed->record, key.public_key()).ok());
+  boost::json::object signed_copy = record;
+  sign_record(signed_copy, key);
+  EXPECT_EQ(parsed->record, signed_copy);  // the same record as the slower path makes
+  parsed->record["text"] = "changed";
+  EXPECT_FALSE(verify_record(parsed->record, key.public_key()).ok());
+}
+
+}  // namespace
+}  // namespace meadow::protocol
