@@ -71,12 +71,12 @@ void RobotsCache::store(const std::string& origin, RobotsFetch f) {
   if (f.status >= 200 && f.status < 300) {
     e->mode = Mode::rules;
     e->rules = robots::RobotsTxt::parse(f.body);
-  } else if (f.status >= 400 && f.status < 500) {
+  } else if (f.status >= 400 && f.status < 500 && f.status != 429) {
     e->mode = Mode::allow_all;
   } else {
     e->mode = Mode::disallow_all;
     e->failure_code = f.error_code;
-    e->failure = f.status >= 500 ? "HTTP " + std::to_string(f.status)
+    e->failure = f.status >= 500 || f.status == 429 ? "HTTP " + std::to_string(f.status)
                  : f.status > 0  ? "unexpected HTTP " + std::to_string(f.status)
                                  : (f.error.empty() ? "no response" : f.error);
     ttl = failure_ttl_ms_;

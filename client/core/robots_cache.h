@@ -1,7 +1,8 @@
 // robots.txt per origin, fetched once and kept for a day (RFC 9309 section 2.4). What a
 // fetch of robots.txt yields decides for the whole origin: a parsed file; 4xx means no
-// rules (allow all); 5xx, a network failure or a refused address means disallow all, and
-// such an answer is kept only briefly so the site is asked again soon.
+// rules (allow all); 5xx, 429 (the site asks for less traffic, so it is not given more),
+// a network failure or a refused address means disallow all, and such an answer is kept
+// only briefly so the site is asked again soon.
 #pragma once
 
 #include <cstdint>

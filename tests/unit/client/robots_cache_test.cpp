@@ -124,6 +124,7 @@ TEST(RobotsCache, ServerErrorsAndFailuresDisallowTheWholeSite) {
   };
   const std::vector<Case> cases = {
       {500, "", "500"},
+      {429, "", "429"},  // too many requests: the site wants less, so it gets none for a while
       {503, "", "503"},
       {599, "", "599"},
       {0, "10.0.0.1 port 80 is a loopback, private, link-local or reserved address", "10.0.0.1"},
