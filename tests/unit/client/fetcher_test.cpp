@@ -116,6 +116,16 @@ const std::vector<std::string> kForbiddenHosts = {
 
 // --- the demo site fixture --------------------------------------------------------------
 
+// Settings that reach a loopback server on `port` only, with no pacing between requests.
+FetchSettings loopback_settings(std::uint16_t port) {
+  FetchSettings s;
+  s.user_agent = default_user_agent();
+  s.guard.allow_loopback = true;
+  s.guard.loopback_ports = {port};
+  s.host_interval_ms = 0;
+  return s;
+}
+
 class FetcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -127,11 +137,7 @@ class FetcherTest : public ::testing::Test {
 
   // Settings that reach the demo site (loopback on its port only) and do not pace requests.
   FetchSettings site_settings() const {
-    FetchSettings s;
-    s.user_agent = default_user_agent();
-    s.guard.allow_loopback = true;
-    s.guard.loopback_ports = {site_->port()};
-    s.host_interval_ms = 0;
+    FetchSettings s = loopback_settings(site_->port());
     s.timeout_ms = 10'000;
     s.connect_timeout_ms = 2'000;
     return s;
@@ -525,11 +531,7 @@ TEST(FetcherPrivacy, NoCookiesAndNoCredentialsAreSent) {
 
   HttpLoop loop;
   SystemClock clock;
-  FetchSettings s;
-  s.user_agent = default_user_agent();
-  s.guard.allow_loopback = true;
-  s.guard.loopback_ports = {server.port()};
-  s.host_interval_ms = 0;
+  FetchSettings s = loopback_settings(server.port());
   Fetcher f(loop, clock, s);
   // Two pages in a row: the cookie the first answer sets must not come back with the second.
   const auto a = fetch_one(loop, f, server.url("/a.html"));
@@ -819,11 +821,7 @@ TEST(FetcherRobotsModes, UnavailableRobotsTxtDisallowsTheWholeSite) {
   ASSERT_TRUE(st.ok()) << st.error().message;
   HttpLoop loop;
   SystemClock clock;
-  FetchSettings s;
-  s.user_agent = default_user_agent();
-  s.guard.allow_loopback = true;
-  s.guard.loopback_ports = {site.port()};
-  s.host_interval_ms = 0;
+  FetchSettings s = loopback_settings(site.port());
   Fetcher f(loop, clock, s);
   const std::size_t probes = site.access_log().size();
   const auto results = fetch_all(
@@ -848,11 +846,7 @@ TEST(FetcherRobotsModes, MissingRobotsTxtAllowsEverything) {
   ASSERT_TRUE(st.ok()) << st.error().message;
   HttpLoop loop;
   SystemClock clock;
-  FetchSettings s;
-  s.user_agent = default_user_agent();
-  s.guard.allow_loopback = true;
-  s.guard.loopback_ports = {site.port()};
-  s.host_interval_ms = 0;
+  FetchSettings s = loopback_settings(site.port());
   Fetcher f(loop, clock, s);
   const auto results = fetch_all(loop, f, {site.url("/articles/1.html"), site.url("/private/secret.html")});
   for (const auto& r : results) {
