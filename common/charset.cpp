@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 
+#include "common/text.h"
+
 namespace meadow::charset {
 namespace {
 
@@ -158,26 +160,15 @@ constexpr Label kLabels[] = {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
+using text::ascii_lower;
+using text::iequals;
+using text::is_space;
+using text::trim;
 
 std::optional<Enc> lookup(std::string_view label) {
   label = trim(label);
   if (label.empty() || label.size() > 32) return std::nullopt;
-  std::string lower(label);
-  for (char& c : lower) c = ascii_lower(c);
+  const std::string lower = ascii_lower(label);
   for (const auto& entry : kLabels)
     if (entry.label == lower) return entry.enc;
   return std::nullopt;

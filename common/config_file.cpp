@@ -1,11 +1,15 @@
 #include "common/config_file.h"
 
+#include "common/text.h"
+
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 namespace meadow::config {
+
+using text::trim;
 
 Error bad_value(std::string_view key, std::string_view value, std::string_view want) {
   return make_error(ErrorKind::invalid, "bad-config",
@@ -40,12 +44,6 @@ Status set_bool(bool& out, std::string_view key, std::string_view v) {
   else if (v == "false" || v == "no" || v == "off" || v == "0") out = false;
   else return bad_value(key, v, "true or false");
   return {};
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 Status parse_lines(std::string_view text, const std::function<Status(std::string_view, std::string_view)>& apply) {

@@ -36,8 +36,6 @@ Status set_small(T& out, std::string_view key, std::string_view v, std::int64_t 
   return {};
 }
 
-std::string_view trim(std::string_view s);
-
 // Calls `apply` for every `key = value` line; an error gets "line N: " in front.
 Status parse_lines(std::string_view text, const std::function<Status(std::string_view, std::string_view)>& apply);
 

@@ -15,6 +15,7 @@
 #include "common/charset.h"
 #include "common/extract_links.h"
 #include "common/extract_text.h"
+#include "common/text.h"
 
 namespace meadow::extract {
 namespace {
@@ -124,14 +125,8 @@ std::string_view as_view(const xmlChar* s) {
   return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
 }
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
+using text::ascii_lower;
+using text::iequals;
 
 const xmlAttr* find_attr(const xmlNode* node, std::string_view name) {
   for (const xmlAttr* a = node->properties; a != nullptr; a = a->next)

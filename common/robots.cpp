@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "common/text.h"
+
 namespace meadow::robots {
 namespace {
 
@@ -13,11 +15,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::ascii_lower;
 
 // The product token: the leading run of [A-Za-z_-].
 std::string_view product_token(std::string_view ua) {
@@ -30,7 +28,7 @@ enum class Key { user_agent, allow, disallow, sitemap, crawl_delay, unknown };
 
 // Keys are case-insensitive; common misspellings are accepted as Google does.
 Key classify(std::string_view raw) {
-  std::string k = lower(raw);
+  std::string k = ascii_lower(raw);
   if (k == "user-agent" || k == "useragent" || k == "user agent") return Key::user_agent;
   if (k == "allow") return Key::allow;
   if (k == "disallow" || k == "dissallow" || k == "dissalow" || k == "disalow" || k == "diasllow" ||
@@ -163,7 +161,7 @@ RobotsTxt RobotsTxt::parse(std::string_view body) {
         in_agents = true;
         std::string agent = value.substr(0, 1) == "*" && trim(value.substr(1)).empty()
                                 ? std::string("*")
-                                : lower(product_token(value));
+                                : ascii_lower(product_token(value));
         if (!agent.empty()) current->agents.push_back(agent);
         break;
       }
@@ -202,7 +200,7 @@ RobotsTxt RobotsTxt::parse(std::string_view body) {
 }
 
 std::vector<const RobotsTxt::Group*> RobotsTxt::groups_for(std::string_view user_agent, std::string& label) const {
-  std::string token = lower(trim(user_agent));  // the crawler's token is matched whole
+  std::string token = ascii_lower(trim(user_agent));  // the crawler's token is matched whole
   std::vector<const Group*> specific, global;
   for (const auto& g : groups_) {
     for (const auto& a : g.agents) {

@@ -2,16 +2,12 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace meadow::client {
 
 std::string media_type_of(std::string_view content_type) {
-  const auto semi = content_type.find(';');
-  std::string_view t = content_type.substr(0, semi);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  std::string out(t);
-  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return out;
+  return text::ascii_lower(text::trim(content_type.substr(0, content_type.find(';'))));
 }
 
 bool Fetcher::accepted_type(std::string_view media_type) {

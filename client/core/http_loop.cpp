@@ -9,6 +9,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/text.h"
+
 namespace meadow::client {
 namespace {
 
@@ -26,17 +28,7 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+using text::trim;
 
 Error transport_error(CURLcode rc, const char* errbuf) {
   std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
@@ -119,7 +111,7 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
   }
   const auto colon = content.find(':');
   if (colon != std::string_view::npos && t->resp.headers.size() < 200) {
-    t->resp.headers.emplace_back(lower(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
+    t->resp.headers.emplace_back(text::ascii_lower(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
   }
   return size * n;
 }

@@ -5,17 +5,12 @@
 #include <ctime>
 
 #include "common/log.h"
+#include "common/text.h"
 
 namespace meadow::client {
 namespace {
 
 constexpr const char* kDays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return out;
-}
 
 int day_index(std::string_view name) {
   for (int i = 0; i < 7; ++i)
@@ -76,7 +71,7 @@ std::string local_time_text(std::int64_t unix_ms) {
 
 Result<std::vector<ScheduleWindow>> parse_schedule(std::string_view text) {
   std::vector<ScheduleWindow> out;
-  std::string s = lower(text);
+  std::string s = text::ascii_lower(text);
   std::string_view rest = s;
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   if (rest.empty() || rest == "always") return out;
@@ -178,7 +173,7 @@ namespace {
 
 Result<std::int64_t> scaled(std::string_view text, std::string_view what,
                             std::initializer_list<std::pair<const char*, double>> units) {
-  std::string s = lower(text);
+  std::string s = text::ascii_lower(text);
   while (!s.empty() && s.back() == ' ') s.pop_back();
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);

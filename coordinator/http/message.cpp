@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace meadow::coordinator::http {
 
 namespace {
@@ -32,11 +34,7 @@ std::string decode_query_component(std::string_view in) {
   return out;
 }
 
-std::string to_lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); });
-  return s;
-}
+
 
 }  // namespace
 
@@ -63,7 +61,7 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
 }
 
 void Response::set_header(std::string name, std::string value) {
-  name = to_lower(std::move(name));
+  name = text::ascii_lower(name);
   auto same = [&](const Header& h) { return h.name == name; };
   auto it = std::find_if(headers.begin(), headers.end(), same);
   if (it == headers.end()) {

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/text.h"
 #include "coordinator/api/problem.h"
 
 namespace meadow::coordinator::http {
@@ -66,13 +67,7 @@ Response internal_error() {
                           "the server failed while handling this request; try again later");
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -442,7 +437,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (buffer_.size() == 0 && buffer_.capacity() > kKeepBufferBytes) buffer_.shrink_to_fit();
     req_.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
     for (const auto& field : msg) {
-      req_.headers.push_back(Header{lower(field.name_string()), std::string(field.value())});
+      req_.headers.push_back(Header{text::ascii_lower(field.name_string()), std::string(field.value())});
     }
     req_.body = std::move(msg.body());
 
