@@ -174,10 +174,16 @@ Result<LeaseResponse> parse_lease_response(std::string_view body) {
   return m;
 }
 
-std::string to_json(const ExtendRequest& m) {
+namespace {
+json::array lease_refs_json(const std::vector<LeaseRef>& refs) {
   json::array leases;
-  for (const auto& l : m.leases) leases.push_back(json::object{{"task_id", l.task_id}, {"token", l.token}});
-  return meadow::to_json(json::object{{"leases", std::move(leases)}, {"extend_ms", m.extend_ms}});
+  for (const auto& l : refs) leases.push_back(json::object{{"task_id", l.task_id}, {"token", l.token}});
+  return leases;
+}
+}  // namespace
+
+std::string to_json(const ExtendRequest& m) {
+  return meadow::to_json(json::object{{"leases", lease_refs_json(m.leases)}, {"extend_ms", m.extend_ms}});
 }
 
 namespace {
@@ -258,9 +264,7 @@ Result<ExtendResponse> parse_extend_response(std::string_view body) {
 }
 
 std::string to_json(const ReleaseRequest& m) {
-  json::array leases;
-  for (const auto& l : m.leases) leases.push_back(json::object{{"task_id", l.task_id}, {"token", l.token}});
-  return meadow::to_json(json::object{{"leases", std::move(leases)}});
+  return meadow::to_json(json::object{{"leases", lease_refs_json(m.leases)}});
 }
 
 std::string to_json(const ReleaseResponse& m) {
