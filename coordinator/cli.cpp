@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "coordinator/api/context.h"
+#include "coordinator/api/customers.h"
 #include "coordinator/service.h"
 #include "coordinator/store/job_codec.h"
 
@@ -25,6 +26,10 @@ usage: meadow-coordinator COMMAND [options]
 commands:
   serve                 run the coordinator until SIGTERM or SIGINT
   admin-key create      make an admin API key (shown once; only its hash is kept)
+  customer add NAME     a data buyer with quotas, and its first API key (shown once)
+  customer key NAME     another API key for a customer (shown once)
+  customer revoke KEY   revoke an API key (by its key_... id)
+  customer list         customers, quotas and keys (never the secrets)
   job add               create a job from a file of URLs
   job list              list jobs with their task counts
   job show ID           one job
@@ -42,6 +47,20 @@ common options:
   --config FILE         config file (key = value lines); defaults apply without one
   --json                print JSON instead of text (list and show commands)
   --help                help for a command
+)";
+
+constexpr const char* kCustomerUsage = R"(usage: meadow-coordinator customer add NAME [options]
+       meadow-coordinator customer key NAME|ID [key options]
+       meadow-coordinator customer revoke KEY_ID
+       meadow-coordinator customer list [--json]
+
+  --max-jobs N          jobs the customer may run at once (default 10)
+  --max-pages N         pages over all the customer's jobs (default 100000)
+key options:
+  --scopes S            read, submit or read,submit (default read,submit)
+  --rate N              requests a minute the key may make (default 600)
+  --label TEXT          a note to tell keys apart
+The API key is printed once on standard output; only its SHA-256 is stored.
 )";
 
 constexpr const char* kJobAddUsage = R"(usage: meadow-coordinator job add --name NAME --urls FILE [options]
@@ -174,6 +193,107 @@ int cmd_admin_key(const Args& a) {
   std::printf("%s\n", key.c_str());
   std::fprintf(stderr, "admin key %s created; it is shown only now, keep it safe\n", id.c_str());
   return 0;
+}
+
+Result<std::int64_t> int_option(const Args& a, const char* flag, std::int64_t fallback) {
+  const std::string* v = a.get(flag);
+  if (!v) return fallback;
+  char* end = nullptr;
+  long long n = std::strtoll(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0') return make_error(ErrorKind::invalid, "usage", std::string(flag) + " takes a number, not '" + *v + "'");
+  return static_cast<std::int64_t>(n);
+}
+
+Result<api::NewKey> key_options(const Args& a) {
+  api::NewKey k;
+  if (const std::string* s = a.get("--scopes"); s && !parse_scopes(*s, k.scopes)) {
+    return make_error(ErrorKind::invalid, "usage", "--scopes takes read, submit or read,submit, not '" + *s + "'");
+  }
+  MEADOW_ASSIGN(k.rate_per_minute, int_option(a, "--rate", k.rate_per_minute));
+  if (const std::string* l = a.get("--label")) k.label = *l;
+  MEADOW_TRY(api::validate(k));
+  return k;
+}
+
+int print_issued(const api::IssuedKey& k, const std::string& customer) {
+  std::printf("%s\n", k.secret.c_str());
+  std::fprintf(stderr, "API key %s for %s (scopes %s, %lld requests a minute); it is shown only now, keep it safe\n",
+               k.key.id.c_str(), customer.c_str(), scopes_text(k.key.scopes).c_str(),
+               static_cast<long long>(k.key.rate_per_minute));
+  return 0;
+}
+
+int cmd_customer(const Args& a) {
+  const std::string sub = a.positional.size() > 1 ? a.positional[1] : "";
+  if (a.help || sub.empty()) {
+    std::fputs(kCustomerUsage, a.help ? stdout : stderr);
+    return a.help ? 0 : 2;
+  }
+  auto cfg = config_from(a);
+  if (!cfg.ok()) return fail(cfg.error());
+  auto store = open_store(*cfg);
+  if (!store.ok()) return fail(store.error());
+  Catalog& cat = (*store)->catalog();
+  const std::int64_t now = system_clock().now_ms();
+  if (sub == "list") {
+    auto list = cat.list_customers();
+    if (!list.ok()) return fail(list.error());
+    boost::json::array out;
+    for (const auto& c : *list) {
+      auto keys = cat.list_api_keys(c.id);
+      if (!keys.ok()) return fail(keys.error());
+      if (a.json) {
+        boost::json::object o = api::to_json(c);
+        boost::json::array ks;
+        for (const auto& k : *keys) ks.push_back(api::to_json(k));
+        o["keys"] = std::move(ks);
+        out.push_back(std::move(o));
+        continue;
+      }
+      std::printf("%s  %-24s  max jobs %lld  max pages %lld\n", c.id.c_str(), c.name.c_str(),
+                  static_cast<long long>(c.max_active_jobs), static_cast<long long>(c.max_pages));
+      for (const auto& k : *keys) {
+        std::printf("    %s  %-12s  %lld/min  %s%s\n", k.id.c_str(), scopes_text(k.scopes).c_str(),
+                    static_cast<long long>(k.rate_per_minute), k.revoked_ms ? "revoked " : "", k.label.c_str());
+      }
+    }
+    if (a.json) std::printf("%s\n", meadow::to_json(out).c_str());
+    return 0;
+  }
+  if (a.positional.size() < 3) return usage_error("give the customer name or key id; see 'customer --help'");
+  const std::string& target = a.positional[2];
+  if (sub == "revoke") {
+    auto st = cat.revoke_api_key(target, now);
+    if (!st.ok()) return fail(st.error());
+    std::printf("API key %s revoked\n", target.c_str());
+    return 0;
+  }
+  auto key = key_options(a);
+  if (!key.ok()) return fail(key.error());
+  if (sub == "add") {
+    api::NewCustomer nc;
+    nc.name = target;
+    auto jobs = int_option(a, "--max-jobs", nc.max_active_jobs);
+    if (!jobs.ok()) return fail(jobs.error());
+    auto pages = int_option(a, "--max-pages", nc.max_pages);
+    if (!pages.ok()) return fail(pages.error());
+    nc.max_active_jobs = *jobs;
+    nc.max_pages = *pages;
+    auto c = api::create_customer(cat, nc, now);
+    if (!c.ok()) return fail(c.error());
+    auto issued = api::issue_key(cat, c->id, *key, now);
+    if (!issued.ok()) return fail(issued.error());
+    std::fprintf(stderr, "customer %s '%s' created\n", c->id.c_str(), c->name.c_str());
+    return print_issued(*issued, c->id);
+  }
+  if (sub == "key") {
+    auto c = cat.get_customer(target);
+    if (!c.ok()) return fail(c.error());
+    auto issued = api::issue_key(cat, c->id, *key, now);
+    if (!issued.ok()) return fail(issued.error());
+    return print_issued(*issued, c->id);
+  }
+  return usage_error("unknown customer command '" + sub + "'; see 'customer --help'");
 }
 
 Result<std::vector<std::string>> read_url_file(const std::string& path) {
@@ -376,6 +496,7 @@ int run_cli(int argc, char** argv) {
     return a.help ? 0 : 2;
   }
   const std::string& cmd = a.positional[0];
+  if (cmd == "customer") return cmd_customer(a);
   if (a.help && cmd != "job") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -56,6 +56,18 @@ const std::vector<Entry>& table() {
       {"tls_key", "PEM private key for tls_cert",
        [](Config& c, std::string_view v) -> Status { c.server.tls_key_file = std::string(v); return {}; },
        [](const Config& c) { return c.server.tls_key_file; }},
+      {"datasets_dir", "folder for dataset shards, manifests and cards (default <data_dir>/datasets)",
+       [](Config& c, std::string_view v) -> Status { c.datasets.dir = std::string(v); return {}; },
+       [](const Config& c) { return c.datasets.dir; }},
+      {"shard_bytes", "NDJSON bytes a dataset shard collects before it is sealed (a job's last shard seals when the job ends)",
+       [](Config& c, std::string_view v) { return set_int(c.datasets.shard_bytes, "shard_bytes", v, 1, 4 * kGiB); },
+       [](const Config& c) { return std::to_string(c.datasets.shard_bytes); }},
+      {"shard_frame_records", "records per independent zstd frame in a shard (what a seeking reader skips by)",
+       [](Config& c, std::string_view v) { return set_int(c.datasets.shard.frame_records, "shard_frame_records", v, 1, 1'000'000); },
+       [](const Config& c) { return std::to_string(c.datasets.shard.frame_records); }},
+      {"shard_zstd_level", "zstd level for shards, 1..19",
+       [](Config& c, std::string_view v) { return set_small(c.datasets.shard.level, "shard_zstd_level", v, 1, 19); },
+       [](const Config& c) { return std::to_string(c.datasets.shard.level); }},
       {"log_level", "debug, info, warn, error or off",
        [](Config& c, std::string_view v) -> Status {
          if (!parse_log_level(v, c.log_level)) return bad_value("log_level", v, "one of debug, info, warn, error, off");
@@ -136,6 +148,7 @@ const std::vector<Entry>& table() {
 
 std::string Config::database_path() const { return database.empty() ? data_dir + "/coordinator.db" : database; }
 std::string Config::key_path() const { return key_file.empty() ? data_dir + "/coordinator.key" : key_file; }
+std::string Config::datasets_path() const { return datasets.dir.empty() ? data_dir + "/datasets" : datasets.dir; }
 
 std::vector<std::pair<ConfigKey, std::string>> config_keys(const Config& defaults) {
   std::vector<std::pair<ConfigKey, std::string>> out;

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "coordinator/api/context.h"
+#include "coordinator/datasets/assembler.h"
 #include "coordinator/http/server.h"
 #include "coordinator/scheduler/scheduler.h"
 
@@ -24,8 +25,10 @@ struct Config {
   http::ServerOptions server;
   SchedulerOptions scheduler;
   api::ApiOptions api;
+  datasets::AssemblerOptions datasets;    // dir empty: <data_dir>/datasets
 
   std::string database_path() const;
+  std::string datasets_path() const;
   std::string key_path() const;
 };
 

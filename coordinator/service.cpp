@@ -12,9 +12,15 @@ Service::Service(const Config& config, const Clock& clock, Logger& log, std::uni
     : config_(config), clock_(clock), log_(log), store_(std::move(store)), key_(std::move(key)) {
   scheduler_ = std::make_unique<Scheduler>(*store_, clock_, config_.scheduler);
   api_ = std::make_unique<api::Context>(*store_, *scheduler_, clock_, key_, metrics_, log_, config_.api);
+  datasets::AssemblerOptions dopt = config_.datasets;
+  dopt.dir = config_.datasets_path();
+  assembler_ = std::make_unique<datasets::Assembler>(*store_, key_, clock_, log_, dopt);
+  api_->datasets_dir = dopt.dir;
 }
 
-Service::~Service() = default;
+Service::~Service() {
+  if (assembler_) assembler_->stop();
+}
 
 Result<std::unique_ptr<Store>> open_store(const Config& config) {
   if (::mkdir(config.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -63,6 +69,9 @@ Result<std::unique_ptr<Service>> Service::start(const Config& config, const Cloc
   metrics->gauge("lease_long_polls", "Lease requests waiting for work.", [server]() {
     return std::map<std::string, double>{{"", static_cast<double>(server->parked_requests())}};
   });
+  datasets::Assembler* assembler = svc->assembler_.get();
+  ctx->results_accepted = [assembler] { assembler->wake(); };
+  assembler->start();
   Service* self = svc.get();
   svc->server_->every(config.reap_interval_ms, [self] { self->tick(); });
   log.info("coordinator", "serving protocol 1.0 on " + std::string(svc->server_->tls() ? "https" : "http") + "://" +
@@ -90,7 +99,10 @@ void Service::tick() {
   if (next.ok() && next->has_value() && **next <= clock_.now_ms()) server_->notify_waiters(std::min<std::size_t>(parked, 256));
 }
 
-void Service::run() { server_->run(); }
+void Service::run() {
+  server_->run();
+  assembler_->stop();
+}
 
 void Service::shutdown() {
   api_->draining = true;

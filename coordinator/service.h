@@ -33,6 +33,7 @@ class Service {
   api::Context& api() { return *api_; }
   const crypto::KeyPair& key() const { return key_; }
   http::Server& server() { return *server_; }
+  datasets::Assembler& assembler() { return *assembler_; }
 
  private:
   Service(const Config& config, const Clock& clock, Logger& log, std::unique_ptr<Store> store, crypto::KeyPair key);
@@ -47,13 +48,14 @@ class Service {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<api::Context> api_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<datasets::Assembler> assembler_;
 };
 
 // Creates data_dir if needed (mode 0700) and opens, migrating it, the config's database.
 // The server and every CLI command open the store this way.
 Result<std::unique_ptr<Store>> open_store(const Config& config);
 
-// The command line: serve, admin-key, job, config. Returns the process exit code.
+// The command line: serve, admin-key, customer, job, dataset, config. Returns the process exit code.
 int run_cli(int argc, char** argv);
 
 }  // namespace meadow::coordinator

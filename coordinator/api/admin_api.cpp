@@ -2,6 +2,7 @@
 
 #include "common/json.h"
 #include "coordinator/api/context.h"
+#include "coordinator/api/customers.h"
 #include "coordinator/api/problem.h"
 #include "coordinator/store/job_codec.h"
 
@@ -124,6 +125,93 @@ http::Response admin_node_ban(const http::Request& r, Context& ctx, const std::s
   if (!node.ok()) return problem(node.error());
   ctx.log.info("api", "node " + node_id + " banned" + (reason.empty() ? "" : ": " + reason));
   return json_response(200, meadow::to_json(node_json(*node)), "admin_ban");
+}
+
+namespace {
+
+Result<NewKey> key_from_json(const json::object& obj) {
+  JsonFields f(obj, "key");
+  NewKey k;
+  std::string scopes = f.string_or("scopes", "read,submit", 64);
+  k.rate_per_minute = f.integer_or("rate_per_minute", 1, 1'000'000, k.rate_per_minute);
+  k.label = f.string_or("label", "", 256);
+  if (!f.ok()) return f.error();
+  if (!parse_scopes(scopes, k.scopes)) {
+    return make_error(ErrorKind::invalid, "bad-customer", "scopes must be 'read', 'submit' or 'read,submit', not '" + scopes + "'");
+  }
+  return k;
+}
+
+json::object issued_json(const IssuedKey& k) {
+  json::object o = to_json(k.key);
+  o["secret"] = k.secret;
+  return o;
+}
+
+}  // namespace
+
+http::Response admin_customers(const http::Request& r, Context& ctx) {
+  Catalog& cat = ctx.store.catalog();
+  if (r.method == "GET" || r.method == "HEAD") {
+    auto list = cat.list_customers();
+    if (!list.ok()) return problem(list.error());
+    json::array arr;
+    for (const auto& c : *list) {
+      json::object o = to_json(c);
+      json::array keys;
+      auto ks = cat.list_api_keys(c.id);
+      if (!ks.ok()) return problem(ks.error());
+      for (const auto& k : *ks) keys.push_back(to_json(k));
+      o["keys"] = std::move(keys);
+      arr.push_back(std::move(o));
+    }
+    return json_response(200, meadow::to_json(json::object{{"customers", std::move(arr)}}), "admin_customers");
+  }
+  auto obj = parse_json_object(r.body, "customer");
+  if (!obj.ok()) return problem(obj.error());
+  JsonFields f(*obj, "customer");
+  NewCustomer nc;
+  nc.name = f.string("name", 128);
+  nc.max_active_jobs = f.integer_or("max_active_jobs", 1, 1'000'000'000, nc.max_active_jobs);
+  nc.max_pages = f.integer_or("max_pages", 1, 1'000'000'000, nc.max_pages);
+  if (!f.ok()) return problem(f.error());
+  auto key = key_from_json(*obj);
+  if (!key.ok()) return problem(key.error());
+  auto v = validate(*key);
+  if (!v.ok()) return problem(v.error());
+  auto c = create_customer(cat, nc, ctx.clock.now_ms());
+  if (!c.ok()) return problem(c.error());
+  auto issued = issue_key(cat, c->id, *key, ctx.clock.now_ms());
+  if (!issued.ok()) return problem(issued.error());
+  ctx.log.info("api", "customer " + c->id + " '" + c->name + "' created");
+  json::object o = to_json(*c);
+  o["key"] = issued_json(*issued);
+  auto resp = json_response(201, meadow::to_json(o), "admin_customers");
+  resp.set_header("cache-control", "no-store");
+  return resp;
+}
+
+http::Response admin_customer_keys(const http::Request& r, Context& ctx, const std::string& customer) {
+  json::object obj;
+  if (!r.body.empty()) {
+    auto parsed = parse_json_object(r.body, "key");
+    if (!parsed.ok()) return problem(parsed.error());
+    obj = std::move(parsed).value();
+  }
+  auto key = key_from_json(obj);
+  if (!key.ok()) return problem(key.error());
+  auto issued = issue_key(ctx.store.catalog(), customer, *key, ctx.clock.now_ms());
+  if (!issued.ok()) return problem(issued.error());
+  auto resp = json_response(201, meadow::to_json(issued_json(*issued)), "admin_keys");
+  resp.set_header("cache-control", "no-store");
+  return resp;
+}
+
+http::Response admin_key_revoke(const http::Request&, Context& ctx, const std::string& key_id) {
+  auto st = ctx.store.catalog().revoke_api_key(key_id, ctx.clock.now_ms());
+  if (!st.ok()) return problem(st.error());
+  ctx.log.info("api", "API key " + key_id + " revoked");
+  return json_response(200, meadow::to_json(json::object{{"id", key_id}, {"revoked", true}}), "admin_keys");
 }
 
 }  // namespace meadow::coordinator::api

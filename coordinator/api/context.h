@@ -47,6 +47,24 @@ class NonceCache {
   std::int64_t next_sweep_ms_ = 0;
 };
 
+// Per-key request budgets for the buyer API: a token bucket per key refilled at its
+// rate_per_minute, holding a burst of a tenth of a minute's requests (at least 5).
+// Per process, like the nonce cache. Thread-safe.
+class RateLimiter {
+ public:
+  // True when a request by `key_id` fits now; else false with the whole seconds until one will.
+  bool admit(const std::string& key_id, std::int64_t rate_per_minute, std::int64_t now_ms,
+             std::int64_t& retry_after_s);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::int64_t last_ms = 0;
+  };
+  std::mutex mu_;  // guards buckets_
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
 // The ParkBatch of parked lease requests: leases for many woken nodes in one transaction.
 std::shared_ptr<http::ParkBatch> make_lease_batch(Scheduler& scheduler);
 
@@ -62,6 +80,9 @@ struct Context {
   std::function<void(std::size_t)> notify_work;  // wakes parked long-polls; may be empty
   std::atomic<bool> draining{false};             // shutting down: /readyz says so
   std::shared_ptr<http::ParkBatch> lease_batch;  // shared by every parked lease request
+  RateLimiter rate_limiter;                      // buyer API keys
+  std::string datasets_dir;                      // where dataset files live (see datasets::Assembler)
+  std::function<void()> results_accepted;        // wakes dataset assembly; may be empty
 
   Context(Store& s, Scheduler& sch, const Clock& c, const crypto::KeyPair& k, Metrics& m, Logger& l,
           ApiOptions o = {})
@@ -91,6 +112,13 @@ http::Response admin_job_dead(const http::Request& r, Context& ctx, std::int64_t
 http::Response admin_queue(const http::Request& r, Context& ctx);
 http::Response admin_nodes(const http::Request& r, Context& ctx);
 http::Response admin_node_ban(const http::Request& r, Context& ctx, const std::string& node_id);
+http::Response admin_customers(const http::Request& r, Context& ctx);
+http::Response admin_customer_keys(const http::Request& r, Context& ctx, const std::string& customer);
+http::Response admin_key_revoke(const http::Request& r, Context& ctx, const std::string& key_id);
+
+// The buyer API (API key, or an admin key acting for the operator): jobs and datasets.
+// Routes /v1/jobs... and /v1/datasets...; `parts` is the split path.
+http::Response buyer_route(const http::Request& r, Context& ctx, const std::vector<std::string_view>& parts);
 
 // Helpers shared by handlers.
 http::Response json_response(int status, std::string body, std::string route);

@@ -321,6 +321,7 @@ http::Response node_upload(const http::Request& r, Context& ctx) {
   }
   ctx.metrics.add("results_accepted_total", accepted);
   if (wake > 0 && ctx.notify_work) ctx.notify_work(wake);
+  if (accepted > 0 && ctx.results_accepted) ctx.results_accepted();
   protocol::UploadResponse resp;
   resp.items = std::move(items).value();
   return json_response(200, protocol::to_json(resp), "upload");

@@ -80,6 +80,13 @@ http::Response dispatch(const http::Request& r, Context& ctx) {
                              ",\"server_time_ms\":" + std::to_string(ctx.clock.now_ms()) + "}",
                          "info");
   }
+  if (p == "/v1/coordinator-key") {
+    if (!get) return problem(method_not_allowed(r));
+    return json_response(200,
+                         "{\"algorithm\":\"ed25519\",\"key\":" + json_quote(ctx.key.public_key().base64()) +
+                             ",\"key_id\":" + json_quote(ctx.key.public_key().id('c')) + "}",
+                         "coordinator_key");
+  }
   if (p == "/v1/nodes/register") return post ? node_register(r, ctx) : problem(method_not_allowed(r));
   if (p == "/v1/lease") return post ? node_lease(r, ctx) : problem(method_not_allowed(r));
   if (p == "/v1/leases/extend") return post ? node_extend(r, ctx) : problem(method_not_allowed(r));
@@ -111,6 +118,15 @@ http::Response dispatch(const http::Request& r, Context& ctx) {
         return get ? admin_job_dead(r, ctx, id) : problem(method_not_allowed(r));
       }
     }
+    if (parts[2] == "customers") {
+      if (parts.size() == 3) return (get || post) ? admin_customers(r, ctx) : problem(method_not_allowed(r));
+      if (parts.size() == 5 && parts[4] == "keys") {
+        return post ? admin_customer_keys(r, ctx, std::string(parts[3])) : problem(method_not_allowed(r));
+      }
+    }
+    if (parts[2] == "keys" && parts.size() == 5 && parts[4] == "revoke") {
+      return post ? admin_key_revoke(r, ctx, std::string(parts[3])) : problem(method_not_allowed(r));
+    }
     if (parts[2] == "queue" && parts.size() == 3) return get ? admin_queue(r, ctx) : problem(method_not_allowed(r));
     if (parts[2] == "nodes") {
       if (parts.size() == 3) return get ? admin_nodes(r, ctx) : problem(method_not_allowed(r));
@@ -118,6 +134,9 @@ http::Response dispatch(const http::Request& r, Context& ctx) {
         return post ? admin_node_ban(r, ctx, std::string(parts[3])) : problem(method_not_allowed(r));
       }
     }
+  }
+  if (parts.size() >= 2 && parts[0] == "v1" && (parts[1] == "jobs" || parts[1] == "datasets")) {
+    return routed(buyer_route(r, ctx, parts), parts[1] == "jobs" ? "buyer_jobs" : "datasets");
   }
   return routed(problem(make_error(ErrorKind::not_found, "no-such-endpoint",
                                    "there is no endpoint " + r.method + " " + p + "; see schemas/openapi.yaml")),

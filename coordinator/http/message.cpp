@@ -1,5 +1,7 @@
 #include "coordinator/http/message.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "common/text.h"
@@ -58,6 +60,10 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
     if (decode_query_component(key) == name) return decode_query_component(value);
   }
   return std::nullopt;
+}
+
+FileBody::~FileBody() {
+  if (fd >= 0) ::close(fd);
 }
 
 void Response::set_header(std::string name, std::string value) {

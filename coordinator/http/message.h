@@ -55,6 +55,18 @@ struct Park {
   std::shared_ptr<ParkBatch> batch;  // optional
 };
 
+// A body streamed from an open file instead of Response::body: `length` bytes from `offset`.
+// The transport sends it in chunks (HEAD sends only the header) and closes the descriptor.
+struct FileBody {
+  int fd = -1;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  FileBody() = default;
+  FileBody(const FileBody&) = delete;
+  FileBody& operator=(const FileBody&) = delete;
+  ~FileBody();
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -62,6 +74,7 @@ struct Response {
   std::string body;
   std::string route;  // a low-cardinality label for metrics ("lease", "upload", "not_found")
   std::shared_ptr<Park> park;  // set to hold the connection open (long-poll)
+  std::shared_ptr<FileBody> file;  // set to send a file's bytes as the body (`body` is ignored)
 
   void set_header(std::string name, std::string value);
 };

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -605,9 +606,26 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       }
     }
     if (!has_protocol) res.set(api::kProtocolHeader, api::kProtocolVersion);
-    if (bodiless) r.body.clear();
-    res.body() = std::move(r.body);
+    if (bodiless) {
+      r.body.clear();
+      r.file.reset();
+    }
     res.keep_alive(keep_alive_);
+    if (r.file) {
+      // The header alone now; the file follows in chunks (none for HEAD).
+      res.content_length(r.file->length);
+      if (req_.method == "HEAD") r.file.reset();
+      resp_ = std::move(r);
+      lowest().expires_after(Millis(opts().write_timeout_ms));
+      header_sr_.emplace(*out_);
+      bhttp::async_write_header(stream_, *header_sr_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        self->header_sr_.reset();
+        if (ec) return self->fail(ec, "write");
+        self->send_file_chunk();
+      });
+      return;
+    }
+    res.body() = std::move(r.body);
     res.prepare_payload();
     if (req_.method == "HEAD") {
       const std::size_t n = res.body().size();
@@ -620,9 +638,40 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
+  // Sends the response's file in chunks read with pread, each write under the write timeout.
+  void send_file_chunk() {
+    FileBody* f = resp_.file.get();
+    if (!f || f->length == 0) {
+      file_buffer_.clear();
+      file_buffer_.shrink_to_fit();
+      return on_write({});
+    }
+    constexpr std::size_t kChunk = std::size_t{1} << 20;
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(f->length, kChunk));
+    if (file_buffer_.size() < want) file_buffer_.resize(want);
+    ssize_t n;
+    do {
+      n = ::pread(f->fd, file_buffer_.data(), want, static_cast<off_t>(f->offset));
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      // The file shrank or failed under us: the header promised more, so the connection ends.
+      core_.log.error(kLog, "reading a response file for " + req_.path + " failed");
+      return close_now();
+    }
+    f->offset += static_cast<std::uint64_t>(n);
+    f->length -= static_cast<std::uint64_t>(n);
+    lowest().expires_after(Millis(opts().write_timeout_ms));
+    net::async_write(stream_, net::buffer(file_buffer_.data(), static_cast<std::size_t>(n)),
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->fail(ec, "write");
+                       self->send_file_chunk();
+                     });
+  }
+
   void on_write(beast::error_code ec) {
     if (ec) return fail(ec, "write");
     resp_.body = std::move(out_->body());
+    resp_.file.reset();
     out_.reset();
     if (core_.observer) {
       double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
@@ -695,6 +744,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> out_;
+  std::optional<bhttp::response_serializer<bhttp::string_body>> header_sr_;  // file responses
+  std::vector<char> file_buffer_;
   Request req_;
   Response resp_;  // the response being written, kept for the observer
   std::shared_ptr<Park> park_;

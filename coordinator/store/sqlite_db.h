@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -56,6 +57,18 @@ class Stmt {
   sqlite3* db_ = nullptr;
   std::unique_ptr<sqlite3_stmt, StmtFinalizer> s_;
 };
+
+// Steps `s` to the end, turning each row into a T with `read(s)`.
+template <class T, class Read>
+Result<std::vector<T>> collect(Stmt& s, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    MEADOW_ASSIGN(bool row, s.step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  return out;
+}
 
 class Db {
  public:

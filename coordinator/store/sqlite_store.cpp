@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/zstd.h"
 #include "coordinator/store/job_codec.h"
+#include "coordinator/store/sqlite_catalog.h"
 #include "coordinator/store/sqlite_db.h"
 #include "coordinator/store/store.h"
 
@@ -18,8 +19,7 @@ using sqlite::Db;
 using sqlite::Stmt;
 using sqlite::Transaction;
 
-constexpr int kSchemaVersion = 1;
-constexpr std::size_t kMaxStoredRecord = 64 * 1024 * 1024;
+constexpr int kSchemaVersion = 2;
 
 // Migration N brings the schema from version N-1 to N. Never edit a released one.
 constexpr const char* kMigrations[] = {
@@ -87,6 +87,56 @@ CREATE TABLE admin_keys(
   created_ms INTEGER NOT NULL,
   revoked INTEGER NOT NULL DEFAULT 0);
 )sql",
+    // 2: customers and their API keys; datasets (entries with their Merkle leaves, shards).
+    R"sql(
+CREATE TABLE customers(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  max_active_jobs INTEGER NOT NULL,
+  max_pages INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE api_keys(
+  id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  hash TEXT NOT NULL UNIQUE,
+  scopes INTEGER NOT NULL,
+  rate_per_minute INTEGER NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE dataset_entries(
+  job_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  url TEXT NOT NULL,
+  text_sha256 TEXT NOT NULL,
+  leaf TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  shard INTEGER NOT NULL DEFAULT -1,
+  PRIMARY KEY(job_id, seq)) WITHOUT ROWID;
+CREATE UNIQUE INDEX dataset_entries_unique ON dataset_entries(job_id, url, text_sha256);
+CREATE INDEX dataset_entries_unsealed ON dataset_entries(job_id, seq) WHERE shard < 0;
+CREATE TABLE datasets(
+  job_id INTEGER PRIMARY KEY,
+  records INTEGER NOT NULL DEFAULT 0,
+  duplicates INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL);
+CREATE TABLE shards(
+  job_id INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  raw_bytes INTEGER NOT NULL,
+  frames INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY(job_id, number));
+CREATE TABLE catalog_state(
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL);
+INSERT INTO catalog_state(name, value) VALUES('ingested_seq', 0);
+)sql",
 };
 
 Error not_found(std::string code, std::string message) {
@@ -145,6 +195,7 @@ class SqliteStore final : public Store {
     MEADOW_TRY(db_.exec("PRAGMA temp_store=MEMORY"));
     MEADOW_TRY(migrate(opt.path));
     MEADOW_TRY(prepare_all());
+    MEADOW_ASSIGN(catalog_, make_sqlite_catalog(db_, mu_));
     MEADOW_ASSIGN(Stmt max_token, db_.prepare("SELECT COALESCE(MAX(token), 0) FROM tasks"));
     MEADOW_ASSIGN(bool row, max_token.step());
     last_token_ = row ? max_token.i64(0) : 0;
@@ -859,8 +910,11 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  std::mutex mu_;  // guards db_, every statement, last_token_ and local_job_writes_
+  Catalog& catalog() override { return *catalog_; }
+
+  std::mutex mu_;  // guards db_, every statement (the catalog's too), last_token_ and local_job_writes_
   Db db_;
+  std::unique_ptr<Catalog> catalog_;
   std::int64_t last_token_ = 0;
   std::uint64_t local_job_writes_ = 0;
   std::map<std::int64_t, std::int64_t> open_delta_;  // per job, within the open transaction

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "coordinator/store/catalog.h"
 #include "coordinator/store/types.h"
 
 namespace meadow::coordinator {
@@ -143,6 +144,9 @@ class Store {
   virtual Result<QueueStats> queue_stats() = 0;
   // Cheap liveness of the storage (for /readyz).
   virtual Status ping() = 0;
+
+  // Customers, API keys and datasets, in the same database.
+  virtual Catalog& catalog() = 0;
 };
 
 struct SqliteOptions {
