@@ -13,17 +13,15 @@
 #include <unordered_map>
 
 #include "common/charset.h"
+#include "common/extract_hints.h"
 #include "common/extract_links.h"
+#include "common/extract_main.h"
+#include "common/extract_tags.h"
 #include "common/extract_text.h"
 #include "common/text.h"
 
 namespace meadow::extract {
 namespace {
-
-// A <form> holding at least this much visible text (not counting whitespace) is a layout
-// wrapper, as ASP.NET WebForms and many forum engines put around the whole page, and its text
-// is kept; smaller forms (search, login, comment boxes) are page chrome.
-constexpr std::size_t kFormWrapperTextBytes = 500;
 
 // Distinct hrefs remembered during the walk; resolution keeps at most kMaxLinks of them.
 constexpr std::size_t kMaxRawLinks = 10 * kMaxLinks;
@@ -58,69 +56,6 @@ void prepare_libxml() {
   }
 }
 
-// What an element means to the walk.
-enum class Role : std::uint8_t {
-  plain,
-  skip,    // not rendered as text and holding nothing we read: not entered at all
-  chrome,  // page furniture: entered (for links and metadata) but its text is left out
-  form,    // chrome, unless it wraps the page's content (see kFormWrapperTextBytes)
-  title,
-  pre,
-  cell,
-  br,
-  anchor,
-  h1,
-  meta,
-  link,
-  base,
-  html,
-  img,
-};
-
-struct Tag {
-  Role role = Role::plain;
-  Break brk = Break::none;
-};
-
-const Tag& classify(const xmlChar* name) {
-  static const std::unordered_map<std::string_view, Tag> kTags = [] {
-    std::unordered_map<std::string_view, Tag> t;
-    for (const char* n : {"script", "style", "template", "svg", "math", "iframe", "object", "embed", "canvas", "audio",
-                          "video", "textarea", "select", "noembed", "noframes", "datalist"})
-      t[n] = {Role::skip, Break::none};
-    for (const char* n : {"nav", "header", "footer", "aside", "dialog"}) t[n] = {Role::chrome, Break::line};
-    t["form"] = {Role::form, Break::line};
-    t["head"] = {Role::chrome, Break::none};
-    t["noscript"] = {Role::chrome, Break::none};
-    t["button"] = {Role::chrome, Break::none};
-    for (const char* n : {"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "dl", "table", "hr", "figure",
-                          "address", "fieldset", "details", "menu"})
-      t[n] = {Role::plain, Break::paragraph};
-    for (const char* n : {"div",        "li",      "dt",      "dd",     "tr",     "section",  "article", "main",
-                          "figcaption", "caption", "summary", "legend", "option", "optgroup", "body",    "thead",
-                          "tbody",      "tfoot",   "center",  "hgroup", "search", "dir",      "frameset"})
-      t[n] = {Role::plain, Break::line};
-    t["title"] = {Role::title, Break::none};
-    t["pre"] = {Role::pre, Break::paragraph};
-    t["listing"] = {Role::pre, Break::paragraph};
-    t["h1"] = {Role::h1, Break::paragraph};
-    t["td"] = {Role::cell, Break::none};
-    t["th"] = {Role::cell, Break::none};
-    t["br"] = {Role::br, Break::none};
-    t["a"] = {Role::anchor, Break::none};
-    t["meta"] = {Role::meta, Break::none};
-    t["link"] = {Role::link, Break::none};
-    t["base"] = {Role::base, Break::none};
-    t["html"] = {Role::html, Break::line};
-    t["img"] = {Role::img, Break::none};
-    return t;
-  }();
-  static const Tag kPlain;
-  if (name == nullptr) return kPlain;
-  const auto it = kTags.find(reinterpret_cast<const char*>(name));
-  return it == kTags.end() ? kPlain : it->second;
-}
-
 std::string_view as_view(const xmlChar* s) {
   return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
 }
@@ -145,83 +80,20 @@ std::string_view attr_value(const xmlAttr* a) {
 
 std::string_view attr(const xmlNode* node, std::string_view name) { return attr_value(find_attr(node, name)); }
 
-// True when an inline style hides the element ("display: none", "visibility:hidden").
-bool style_hides(std::string_view style) {
-  std::string compact;
-  compact.reserve(style.size());
-  for (const char c : style)
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') compact += ascii_lower(c);
-  return compact.find("display:none") != std::string::npos || compact.find("visibility:hidden") != std::string::npos;
-}
-
-bool is_hidden(const xmlNode* node) {
-  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
-    const std::string_view name = as_view(a->name);
-    if (name == "hidden") return true;
-    if (name == "style" && style_hides(attr_value(a))) return true;
-  }
-  return false;
-}
-
-// True when the space-separated token list `list` holds `token` (ASCII case-insensitively).
-bool has_token(std::string_view list, std::string_view token) {
-  std::size_t i = 0;
-  while (i < list.size()) {
-    while (i < list.size() &&
-           (list[i] == ' ' || list[i] == '\t' || list[i] == '\n' || list[i] == '\r' || list[i] == '\f'))
-      ++i;
-    std::size_t j = i;
-    while (j < list.size() && list[j] != ' ' && list[j] != '\t' && list[j] != '\n' && list[j] != '\r' &&
-           list[j] != '\f')
-      ++j;
-    if (j > i && iequals(list.substr(i, j - i), token)) return true;
-    i = j;
-  }
-  return false;
-}
-
-// True when the visible text under `form` reaches kFormWrapperTextBytes. Stops counting there,
-// so the cost is bounded by the form's size or the threshold, whichever comes first. Only an
-// outermost form is measured, so the walk as a whole stays linear even when forms nest.
-bool wraps_content(const xmlNode* form) {
-  std::size_t bytes = 0;
-  const xmlNode* n = form->children;
-  while (n != nullptr) {
-    bool descend = false;
-    if (n->type == XML_ELEMENT_NODE) {
-      const Role role = classify(n->name).role;
-      descend = role != Role::skip && role != Role::title && n->children != nullptr;
-    } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-      for (const char c : as_view(n->content))
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') ++bytes;
-      if (bytes >= kFormWrapperTextBytes) return true;
-    }
-    if (descend) {
-      n = n->children;
-      continue;
-    }
-    while (n != form && n->next == nullptr) n = n->parent;
-    if (n == form) break;
-    n = n->next;
-  }
-  return false;
-}
-
-// One pass over the tree collecting text, metadata and links. Iterative, with an explicit
-// stack of open elements, so markup nested a hundred thousand deep costs memory, not the
-// call stack.
+// One pass over the tree collecting metadata and links (the main text has its own passes, in
+// extract_main.cpp). Iterative, with an explicit stack of open elements, so markup nested a
+// hundred thousand deep costs memory, not the call stack.
 class Walker {
  public:
   void run(xmlNode* first);
 
-  TextBuilder text;
-  std::string title, og_title, h1, description, og_description;
+  std::string title, og_title, site_name, h1, description, og_description;
   std::string html_lang;
   std::optional<std::string> canonical_href, base_href;
   std::vector<RawLink> links;
 
  private:
-  enum : std::uint8_t { kSuppress = 1, kPre = 2, kCell = 4, kAnchor = 8, kH1 = 16, kForm = 32 };
+  enum : std::uint8_t { kAnchor = 1, kH1 = 2 };
   struct Frame {
     xmlNode* node = nullptr;
     std::uint8_t flags = 0;
@@ -242,9 +114,6 @@ class Walker {
   bool open_anchor(const xmlNode* node);
   void close_anchor();
 
-  int suppressed_ = 0;
-  int pre_ = 0;
-  int forms_ = 0;
   bool title_seen_ = false;
   bool html_seen_ = false;
   std::vector<OpenAnchor> anchors_;
@@ -282,11 +151,9 @@ void Walker::run(xmlNode* first) {
   if (h1_capture_) h1 = h1_capture_->take();
 }
 
-// A block or cell boundary separates the main text and the running captures alike.
+// A block or cell boundary separates the words of the running captures.
 void Walker::boundary(Break brk, bool space) {
   if (brk == Break::none && !space) return;
-  text.request_break(brk);
-  if (space) text.request_space();
   if (!anchors_.empty()) anchors_.back().text.request_space();
   if (h1_capture_) h1_capture_->request_space();
 }
@@ -300,29 +167,8 @@ bool Walker::enter(xmlNode* node, Frame& frame) {
   }
   frame.node = node;
   frame.brk = tag.brk;
-  bool chrome = tag.role == Role::chrome;
-  if (tag.role == Role::form) {
-    frame.flags |= kForm;
-    chrome = forms_ > 0 || !wraps_content(node);
-    ++forms_;
-  }
-  if (chrome || (node->properties != nullptr && is_hidden(node))) {
-    frame.flags |= kSuppress;
-    ++suppressed_;
-  }
-  boundary(tag.brk, false);
+  boundary(tag.brk, tag.role == Role::cell || tag.role == Role::br);
   switch (tag.role) {
-    case Role::pre:
-      frame.flags |= kPre;
-      ++pre_;
-      break;
-    case Role::cell:
-      frame.flags |= kCell;
-      boundary(Break::none, true);
-      break;
-    case Role::br:
-      boundary(Break::line, true);
-      break;
     case Role::anchor:
       if (open_anchor(node)) frame.flags |= kAnchor;
       break;
@@ -368,32 +214,12 @@ void Walker::leave(const Frame& frame) {
     h1 = h1_capture_->take();
     h1_capture_.reset();
   }
-  boundary(frame.brk, (frame.flags & kCell) != 0);
-  if (frame.flags & kSuppress) --suppressed_;
-  if (frame.flags & kPre) --pre_;
-  if (frame.flags & kForm) --forms_;
+  boundary(frame.brk, false);
 }
 
 void Walker::on_text(const xmlNode* node) {
-  std::string_view s = as_view(node->content);
+  const std::string_view s = as_view(node->content);
   if (s.empty()) return;
-  if (pre_ > 0) {
-    // HTML drops a newline that directly follows <pre>; libxml2 keeps it.
-    const xmlNode* parent = node->parent;
-    if (node->prev == nullptr && parent != nullptr && parent->type == XML_ELEMENT_NODE &&
-        classify(parent->name).role == Role::pre) {
-      if (s.starts_with("\r\n"))
-        s.remove_prefix(2);
-      else if (s.starts_with('\n') || s.starts_with('\r'))
-        s.remove_prefix(1);
-    }
-  }
-  if (suppressed_ == 0) {
-    if (pre_ > 0)
-      text.add_preformatted(s);
-    else
-      text.add(s);
-  }
   if (!anchors_.empty()) anchors_.back().text.add(s);
   if (h1_capture_) h1_capture_->add(s);
 }
@@ -420,6 +246,8 @@ void Walker::read_meta(const xmlNode* node) {
       target = &og_title;
     else if (iequals(key, "og:description"))
       target = &og_description;
+    else if (iequals(key, "og:site_name") || iequals(key, "application-name"))
+      target = &site_name;
     if (target != nullptr && target->empty()) *target = collapse_whitespace(attr_value(content), kMaxTitleBytes);
   }
 }
@@ -493,6 +321,36 @@ std::string_view first_language(std::string_view header) {
   return cut == std::string_view::npos ? header : header.substr(0, cut);
 }
 
+// Separators between a page's own title and the site's name in <title>.
+constexpr std::string_view kTitleSeparators[] = {" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " ~ ", ": "};
+
+bool contains_ci(std::string_view hay, std::string_view needle) {
+  if (needle.empty() || needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
+// The page's own title. <title> often carries the site's name too ("Men's Sneakers |
+// Allbirds"); when the main heading or og:title is the part of it that names the page, that
+// part is the title. Otherwise a <title> part equal to og:site_name is dropped.
+std::string page_title(std::string& title, std::string& og_title, const std::string& site_name, std::string& heading) {
+  if (title.empty()) return !og_title.empty() ? std::move(og_title) : std::move(heading);
+  for (std::string* better : {&heading, &og_title})
+    if (better->size() >= 4 && better->size() < title.size() && contains_ci(title, *better)) return std::move(*better);
+  if (!site_name.empty() && !iequals(title, site_name)) {
+    for (const std::string_view sep : kTitleSeparators) {
+      const std::size_t at = title.rfind(sep);
+      if (at != std::string::npos && at > 0 && iequals(text::trim(std::string_view(title).substr(at + sep.size())), site_name))
+        return title.substr(0, at);
+      const std::size_t first = title.find(sep);
+      if (first != std::string::npos && iequals(text::trim(std::string_view(title).substr(0, first)), site_name))
+        return title.substr(first + sep.size());
+    }
+  }
+  return std::move(title);
+}
+
 Page build_page(const Input& in) {
   Page page;
   charset::Decoded decoded = charset::decode(in.body, in.content_type);
@@ -510,14 +368,16 @@ Page build_page(const Input& in) {
     // A document outlives its parser context (htmlReadMemory frees its own before returning),
     // and the tree holds copies of the text, so both input buffers can go before the walk.
     std::string().swap(decoded.text);
-    if (doc) walker.run(doc->children);
+    if (doc) {
+      walker.run(doc->children);
+      MainContent main = main_content(doc->children);
+      page.text = std::move(main.text);
+      if (!main.heading.empty()) walker.h1 = std::move(main.heading);
+    }
   }
 
-  page.title = !walker.title.empty()      ? std::move(walker.title)
-               : !walker.og_title.empty() ? std::move(walker.og_title)
-                                          : std::move(walker.h1);
+  page.title = page_title(walker.title, walker.og_title, walker.site_name, walker.h1);
   page.description = !walker.description.empty() ? std::move(walker.description) : std::move(walker.og_description);
-  page.text = walker.text.take();
   page.lang = normalize_lang(walker.html_lang);
   if (page.lang.empty()) page.lang = normalize_lang(first_language(in.content_language));
 

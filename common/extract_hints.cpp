@@ -1,0 +1,204 @@
+#include "common/extract_hints.h"
+
+#include <libxml/tree.h>
+
+#include <array>
+
+#include "common/text.h"
+
+namespace meadow::extract {
+namespace {
+
+using text::ascii_lower;
+using text::iequals;
+
+std::string_view as_view(const xmlChar* s) {
+  return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
+}
+
+std::string_view attr_value(const xmlAttr* a) {
+  const xmlNode* c = a->children;
+  if (c == nullptr || c->next != nullptr || c->type != XML_TEXT_NODE) return {};
+  return as_view(c->content);
+}
+
+// How a name part is matched against a token of a class or id: a token is a run of letters
+// and digits, lower-cased ("site-nav__item" gives "site", "nav", "item").
+enum class Match : std::uint8_t { exact, prefix, contains };
+
+struct Pattern {
+  std::string_view text;
+  Match match;
+  std::uint16_t hint;
+};
+
+// Names in this table are the vocabulary of page furniture across CMS themes and front-end
+// frameworks. Prefix and exact matches guard the short ones ("nav" must not hit "canvas",
+// "ad" must not hit "header"); long, unambiguous ones match anywhere in a token.
+constexpr std::array kPatterns = {
+    Pattern{"nav", Match::prefix, kHintBoiler},
+    Pattern{"navbar", Match::contains, kHintBoiler},
+    Pattern{"navigation", Match::contains, kHintBoiler},
+    Pattern{"menu", Match::contains, kHintBoiler},
+    Pattern{"footer", Match::contains, kHintBoiler},
+    Pattern{"header", Match::exact, kHintBoiler},
+    Pattern{"masthead", Match::contains, kHintBoiler},
+    Pattern{"topbar", Match::contains, kHintBoiler},
+    Pattern{"sidebar", Match::contains, kHintBoiler},
+    Pattern{"breadcrumb", Match::contains, kHintBoiler},
+    Pattern{"cookie", Match::contains, kHintBoiler},
+    Pattern{"consent", Match::contains, kHintBoiler},
+    Pattern{"gdpr", Match::contains, kHintBoiler},
+    Pattern{"share", Match::prefix, kHintBoiler},
+    Pattern{"sharing", Match::contains, kHintBoiler},
+    Pattern{"social", Match::contains, kHintBoiler},
+    Pattern{"newsletter", Match::contains, kHintBoiler},
+    Pattern{"subscribe", Match::contains, kHintBoiler},
+    Pattern{"signup", Match::contains, kHintBoiler},
+    Pattern{"banner", Match::contains, kHintBoiler},
+    Pattern{"popup", Match::contains, kHintBoiler},
+    Pattern{"modal", Match::prefix, kHintBoiler},
+    Pattern{"advert", Match::contains, kHintBoiler},
+    Pattern{"ad", Match::exact, kHintBoiler},
+    Pattern{"ads", Match::exact, kHintBoiler},
+    Pattern{"adsense", Match::contains, kHintBoiler},
+    Pattern{"sponsor", Match::contains, kHintBoiler},
+    Pattern{"promo", Match::prefix, kHintBoiler},
+    Pattern{"pagination", Match::contains, kHintBoiler},
+    Pattern{"pager", Match::exact, kHintBoiler},
+    Pattern{"skip", Match::prefix, kHintBoiler},
+    Pattern{"toolbar", Match::contains, kHintBoiler},
+    Pattern{"login", Match::prefix, kHintBoiler},
+    Pattern{"sronly", Match::exact, kHintBoiler},
+    Pattern{"visuallyhidden", Match::contains, kHintBoiler},
+    Pattern{"comment", Match::contains, kHintComment},
+    Pattern{"disqus", Match::contains, kHintComment},
+    Pattern{"respond", Match::exact, kHintComment},
+    Pattern{"related", Match::contains, kHintRelated},
+    Pattern{"recommend", Match::prefix, kHintRelated},
+    Pattern{"trending", Match::contains, kHintRelated},
+    Pattern{"popular", Match::prefix, kHintRelated},
+    Pattern{"content", Match::contains, kHintContent},
+    Pattern{"article", Match::prefix, kHintContent},
+    Pattern{"entry", Match::prefix, kHintContent},
+    Pattern{"story", Match::prefix, kHintContent},
+    Pattern{"prose", Match::exact, kHintContent},
+    Pattern{"markdown", Match::contains, kHintContent},
+    Pattern{"postbody", Match::contains, kHintContent},
+    Pattern{"main", Match::exact, kHintContent},
+    Pattern{"card", Match::prefix, kHintCard},
+    Pattern{"tile", Match::prefix, kHintCard},
+};
+
+bool matches(std::string_view token, const Pattern& p) {
+  switch (p.match) {
+    case Match::exact:
+      return token == p.text;
+    case Match::prefix:
+      return token.starts_with(p.text);
+    case Match::contains:
+      return token.find(p.text) != std::string_view::npos;
+  }
+  return false;
+}
+
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// Hints from a class or id value. "sr-only" and "visually-hidden" are joined first so that a
+// framework's screen-reader-only text (usually "skip to content" or icon labels) is caught.
+std::uint16_t name_hints(std::string_view value) {
+  std::uint16_t hints = 0;
+  std::array<char, 64> token{};
+  std::size_t i = 0;
+  while (i < value.size()) {
+    // One whitespace-separated class name, with its punctuation dropped, is one token; its
+    // parts between punctuation are tokens too.
+    while (i < value.size() && text::is_space(value[i])) ++i;
+    std::size_t joined = 0;
+    std::size_t part = 0;
+    auto flush_part = [&] {
+      if (part == 0) return;
+      const std::string_view t(token.data() + joined - part, part);
+      for (const Pattern& p : kPatterns)
+        if (matches(t, p)) hints |= p.hint;
+      part = 0;
+    };
+    while (i < value.size() && !text::is_space(value[i])) {
+      const char c = ascii_lower(value[i++]);
+      if (is_alnum(c) && joined < token.size()) {
+        token[joined++] = c;
+        ++part;
+      } else {
+        flush_part();
+      }
+    }
+    flush_part();
+    if (joined > 0) {
+      const std::string_view whole(token.data(), joined);
+      if (whole == "sronly" || whole == "visuallyhidden" || whole == "screenreadertext") hints |= kHintBoiler;
+    }
+  }
+  return hints;
+}
+
+bool style_hides(std::string_view style) {
+  std::array<char, 256> compact{};
+  std::size_t n = 0;
+  for (const char c : style) {
+    if (text::is_space(c)) continue;
+    if (n == compact.size()) break;
+    compact[n++] = ascii_lower(c);
+  }
+  const std::string_view s(compact.data(), n);
+  return s.find("display:none") != std::string_view::npos || s.find("visibility:hidden") != std::string_view::npos;
+}
+
+std::uint16_t role_hints(std::string_view role) {
+  std::uint16_t hints = 0;
+  for (const std::string_view chrome : {"navigation", "banner", "contentinfo", "complementary", "search", "menu",
+                                        "menubar", "toolbar", "dialog", "alertdialog"})
+    if (has_token(role, chrome)) hints |= kHintChromeRole;
+  if (has_token(role, "main")) hints |= kHintMain;
+  if (has_token(role, "article")) hints |= kHintContent;
+  return hints;
+}
+
+}  // namespace
+
+bool has_token(std::string_view list, std::string_view token) noexcept {
+  std::size_t i = 0;
+  while (i < list.size()) {
+    while (i < list.size() && text::is_space(list[i])) ++i;
+    std::size_t j = i;
+    while (j < list.size() && !text::is_space(list[j])) ++j;
+    if (j > i && iequals(list.substr(i, j - i), token)) return true;
+    i = j;
+  }
+  return false;
+}
+
+std::uint16_t element_hints(const xmlNode* element) {
+  std::uint16_t hints = 0;
+  for (const xmlAttr* a = element->properties; a != nullptr; a = a->next) {
+    const std::string_view name = as_view(a->name);
+    if (name == "class" || name == "id") {
+      hints |= name_hints(attr_value(a));
+    } else if (name == "hidden") {
+      hints |= kHintHidden;
+    } else if (name == "style") {
+      if (style_hides(attr_value(a))) hints |= kHintHidden;
+    } else if (name == "aria-hidden") {
+      if (iequals(attr_value(a), "true")) hints |= kHintHidden;
+    } else if (name == "role") {
+      hints |= role_hints(attr_value(a));
+    } else if (name == "itemprop") {
+      const std::string_view v = attr_value(a);
+      if (has_token(v, "articleBody") || has_token(v, "reviewBody") || has_token(v, "text") ||
+          has_token(v, "description"))
+        hints |= kHintContent;
+    }
+  }
+  return hints;
+}
+
+}  // namespace meadow::extract

@@ -1,0 +1,30 @@
+// What an element's attributes say about its part in the page: class and id names that page
+// authors and CMS themes use for navigation, sharing, cookie banners, comments, related links
+// and the like; ARIA roles; schema.org itemprops; and whether it is hidden.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+struct _xmlNode;
+
+namespace meadow::extract {
+
+enum Hint : std::uint16_t {
+  kHintHidden = 1 << 0,      // hidden attribute, inline display:none / visibility:hidden, aria-hidden
+  kHintBoiler = 1 << 1,      // navigation, menus, footers, share bars, cookie banners, ads, widgets
+  kHintComment = 1 << 2,     // comments and replies: content on a forum, furniture under an article
+  kHintRelated = 1 << 3,     // related, recommended or popular links and teasers
+  kHintContent = 1 << 4,     // article body, post content, entry, description
+  kHintMain = 1 << 5,        // role=main
+  kHintChromeRole = 1 << 6,  // role=navigation, banner, contentinfo, complementary, search, menu...
+  kHintCard = 1 << 7,        // product tiles, teasers and cards (items of a grid, not prose)
+};
+
+// The hints of one element, from its attributes alone (never its children).
+std::uint16_t element_hints(const _xmlNode* element);
+
+// True when the space-separated token list `list` holds `token` (ASCII case-insensitively).
+bool has_token(std::string_view list, std::string_view token) noexcept;
+
+}  // namespace meadow::extract

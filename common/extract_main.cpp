@@ -1,0 +1,391 @@
+#include "common/extract_main.h"
+
+#include <libxml/tree.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "common/extract_hints.h"
+#include "common/extract_tags.h"
+#include "common/extract_text.h"
+
+namespace meadow::extract {
+namespace {
+
+constexpr std::uint32_t kNone = UINT32_MAX;
+
+// A form or noscript holding this much text (not counting whitespace) wraps the page rather
+// than asking for input or apologising for JavaScript: ASP.NET WebForms and forum engines put a
+// form around everything, and script-rendered forums serve their posts inside <noscript>.
+constexpr std::uint32_t kWrapperTextBytes = 500;
+// A class or id name never prunes an element holding this share of the page's text: such an
+// element is the page, whatever its theme calls it.
+constexpr double kDominantShare = 0.5;
+// Comments are furniture when the rest of the page has at least this much text per byte of
+// comments (an article with its discussion below); otherwise they are the content (a forum).
+constexpr double kCommentsOutweighed = 0.5;
+// A block of links: at least two anchors and this share of its text in them.
+constexpr double kLinkDensity = 0.6;
+// The walk down to the main subtree enters a child holding this share of the weighted text.
+constexpr double kDescendShare = 0.7;
+// Anchor text weighs this much against other text when the main subtree is chosen: listings
+// are made of links, but so are menus.
+constexpr double kLinkWeight = 0.3;
+// Link blocks inside the main subtree are furniture unless they hold this share of its text
+// (then the page is a directory, a link list or a listing, and its links are its content).
+constexpr double kLinkBlocksShare = 0.5;
+// Below this much non-link text a page is too small to judge: all its unpruned text is kept.
+constexpr std::uint32_t kMinJudgedBytes = 250;
+
+enum : std::uint8_t {
+  kPruned = 1,       // left out, with everything below it
+  kHasMain = 2,      // this element is, or holds, the page's <main>
+  kCommentRoot = 4,  // outermost element of a comment section
+  kLinkBlock = 8,    // outermost block made mostly of links
+};
+
+struct Node {
+  xmlNode* xml = nullptr;
+  std::uint32_t parent = kNone;
+  std::uint32_t end = 0;  // one past the last element of the subtree, in document order
+  Role role = Role::plain;
+  std::uint8_t state = 0;
+  std::uint16_t hints = 0;
+  std::uint32_t own_text = 0;  // non-whitespace bytes of its own text children
+  std::uint32_t own_link = 0;  // ... of them inside a link
+  std::uint32_t text = 0;      // subtree totals, pruned parts left out
+  std::uint32_t link = 0;
+  std::uint32_t anchors = 0;   // <a href> elements in the subtree
+  std::uint32_t raw_text = 0;  // subtree text before anything is pruned
+};
+
+std::uint32_t visible_bytes(const xmlChar* s) {
+  std::uint32_t n = 0;
+  if (s == nullptr) return 0;
+  for (const xmlChar* p = s; *p != 0; ++p)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f') ++n;
+  return n;
+}
+
+std::uint32_t index_of(const xmlNode* n) {
+  return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(n->_private)) - 1;
+}
+
+class Finder {
+ public:
+  MainContent run(xmlNode* first);
+
+ private:
+  void build(xmlNode* first);
+  void total();
+  void prune_furniture();
+  void prune_comments();
+  void mark_link_blocks();
+  void drop_link_blocks(std::uint32_t root);
+  std::uint32_t choose_root() const;
+  std::string heading(std::uint32_t root) const;
+  std::string render(std::uint32_t root) const;
+
+  bool dominant(std::uint32_t i) const {
+    return (nodes_[i].state & kHasMain) != 0 ||
+           static_cast<double>(nodes_[i].raw_text) >= kDominantShare * static_cast<double>(nodes_[body_].raw_text);
+  }
+  double weight(std::uint32_t i) const {
+    return static_cast<double>(nodes_[i].text - nodes_[i].link) + kLinkWeight * static_cast<double>(nodes_[i].link);
+  }
+
+  std::vector<Node> nodes_;
+  std::vector<std::uint32_t> h1s_;
+  std::uint32_t body_ = 0;
+  std::uint32_t main_ = kNone;
+};
+
+// One document-order pass recording every element whose text can be read, with its own text
+// counted. Skipped elements (scripts, styles, the head) are not entered; hidden ones are
+// recorded but not entered, since nothing below them is ever shown.
+void Finder::build(xmlNode* first) {
+  std::vector<std::uint32_t> stack;
+  std::uint32_t in_anchor = 0;
+  xmlNode* node = first;
+  while (node != nullptr) {
+    bool entered = false;
+    if (node->type == XML_ELEMENT_NODE) {
+      node->_private = nullptr;
+      const Tag& tag = classify(node->name);
+      if (tag.role != Role::skip && tag.role != Role::title && tag.role != Role::head) {
+        Node n;
+        n.xml = node;
+        n.parent = stack.empty() ? kNone : stack.back();
+        n.role = tag.role;
+        n.hints = node->properties != nullptr ? element_hints(node) : 0;
+        if (tag.role == Role::anchor && xmlHasProp(node, reinterpret_cast<const xmlChar*>("href")) != nullptr)
+          n.anchors = 1;
+        const auto index = static_cast<std::uint32_t>(nodes_.size());
+        node->_private = reinterpret_cast<void*>(static_cast<std::uintptr_t>(index) + 1);
+        nodes_.push_back(n);
+        if (tag.role == Role::h1) h1s_.push_back(index);
+        if ((n.hints & kHintHidden) == 0 && node->children != nullptr) {
+          stack.push_back(index);
+          if (tag.role == Role::anchor) ++in_anchor;
+          node = node->children;
+          entered = true;
+        } else {
+          nodes_.back().end = index + 1;
+        }
+      }
+    } else if ((node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) && !stack.empty()) {
+      const std::uint32_t bytes = visible_bytes(node->content);
+      Node& owner = nodes_[stack.back()];
+      owner.own_text += bytes;
+      if (in_anchor > 0) owner.own_link += bytes;
+    }
+    if (entered) continue;
+    while (node->next == nullptr && !stack.empty()) {
+      Node& done = nodes_[stack.back()];
+      stack.pop_back();
+      done.end = static_cast<std::uint32_t>(nodes_.size());
+      if (done.role == Role::anchor) --in_anchor;
+      node = done.xml;
+    }
+    node = node->next;
+  }
+}
+
+// Subtree totals, pruned elements left out. Children follow their parent in the table, so
+// one backward sweep sums every subtree.
+void Finder::total() {
+  for (Node& n : nodes_) {
+    n.text = (n.state & kPruned) ? 0 : n.own_text;
+    n.link = (n.state & kPruned) ? 0 : n.own_link;
+  }
+  for (std::size_t i = nodes_.size(); i-- > 1;) {
+    const Node& n = nodes_[i];
+    if (n.parent == kNone || (n.state & kPruned)) continue;
+    nodes_[n.parent].text += n.text;
+    nodes_[n.parent].link += n.link;
+  }
+}
+
+void Finder::prune_furniture() {
+  for (Node& n : nodes_) n.raw_text = n.own_text;
+  for (std::size_t i = nodes_.size(); i-- > 1;) {
+    const Node& n = nodes_[i];
+    if (n.parent == kNone) continue;
+    nodes_[n.parent].raw_text += n.raw_text;
+    nodes_[n.parent].anchors += n.anchors;
+  }
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].role == Role::body) {
+      body_ = i;
+      break;
+    }
+  for (std::uint32_t i = body_; i < nodes_.size(); ++i)
+    if ((nodes_[i].role == Role::main || (nodes_[i].hints & kHintMain)) && !(nodes_[i].hints & kHintHidden)) {
+      main_ = i;
+      for (std::uint32_t a = i; a != kNone; a = nodes_[a].parent) nodes_[a].state |= kHasMain;
+      break;
+    }
+
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    if (n.parent != kNone && (nodes_[n.parent].state & kPruned)) {
+      n.state |= kPruned;
+      continue;
+    }
+    if (i == body_ || n.role == Role::html) continue;
+    bool furniture = false;
+    if (n.hints & kHintHidden) {
+      furniture = true;
+    } else if (n.role == Role::wrapper) {
+      furniture = n.raw_text < kWrapperTextBytes;
+    } else if (n.role == Role::button) {
+      furniture = true;
+    } else if (n.role == Role::chrome || (n.hints & (kHintChromeRole | kHintBoiler | kHintRelated))) {
+      furniture = !dominant(i) && !(n.hints & kHintMain) && n.role != Role::main;
+    }
+    if (furniture) {
+      n.state |= kPruned;
+    } else if ((n.hints & kHintComment) && !dominant(i)) {
+      const std::uint32_t p = n.parent;
+      bool nested = false;
+      for (std::uint32_t a = p; a != kNone && !nested; a = nodes_[a].parent) nested = (nodes_[a].state & kCommentRoot);
+      if (!nested) n.state |= kCommentRoot;
+    }
+  }
+}
+
+// Comment sections go when the rest of the page outweighs them.
+void Finder::prune_comments() {
+  total();
+  std::uint64_t comments = 0;
+  for (const Node& n : nodes_)
+    if ((n.state & kCommentRoot) && !(n.state & kPruned)) comments += n.text;
+  if (comments == 0) return;
+  const std::uint64_t rest = nodes_[body_].text - comments;
+  if (static_cast<double>(rest) < kCommentsOutweighed * static_cast<double>(comments)) return;
+  for (Node& n : nodes_)
+    if ((n.state & kCommentRoot) || (n.parent != kNone && (nodes_[n.parent].state & kPruned))) n.state |= kPruned;
+  total();
+}
+
+// Blocks of links (menus, tag clouds, lists of other stories): marked here, outermost first;
+// pruned once the main subtree is known (see drop_link_blocks).
+void Finder::mark_link_blocks() {
+  for (std::uint32_t i = body_ + 1; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    if (n.state & kPruned) continue;
+    if (n.parent != kNone && (nodes_[n.parent].state & (kPruned | kLinkBlock))) continue;
+    if (n.anchors < 2 || n.text == 0 || n.role == Role::anchor || (n.state & kHasMain)) continue;
+    if (static_cast<double>(n.link) >= kLinkDensity * static_cast<double>(n.text)) n.state |= kLinkBlock;
+  }
+}
+
+// The link blocks inside `root` go unless they are the bulk of it.
+void Finder::drop_link_blocks(std::uint32_t root) {
+  std::uint64_t in_blocks = 0;
+  for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i)
+    if (nodes_[i].state & kLinkBlock) {
+      in_blocks += nodes_[i].text;
+      i = nodes_[i].end - 1;
+    }
+  if (static_cast<double>(in_blocks) > kLinkBlocksShare * static_cast<double>(nodes_[root].text)) return;
+  for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i)
+    if (nodes_[i].state & kLinkBlock) nodes_[i].state |= kPruned;
+}
+
+std::uint32_t Finder::choose_root() const {
+  std::uint32_t root = body_;
+  if (weight(body_) < kMinJudgedBytes) return body_;
+  if (main_ != kNone && !(nodes_[main_].state & kPruned) && weight(main_) >= 0.25 * weight(body_)) root = main_;
+  for (;;) {
+    const double total = weight(root);
+    std::uint32_t best = kNone;
+    double best_weight = 0;
+    for (std::uint32_t c = root + 1; c < nodes_[root].end; c = nodes_[c].end) {
+      if (nodes_[c].state & kPruned) continue;
+      if (weight(c) > best_weight) {
+        best_weight = weight(c);
+        best = c;
+      }
+    }
+    if (best == kNone || best_weight < kDescendShare * total) break;
+    root = best;
+  }
+  return root;
+}
+
+std::string element_text(const xmlNode* element) {
+  TextBuilder b(2048, true);
+  const xmlNode* n = element->children;
+  while (n != nullptr) {
+    bool descend = false;
+    if (n->type == XML_ELEMENT_NODE) {
+      const Role r = classify(n->name).role;
+      descend = r != Role::skip && n->children != nullptr;
+    } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+      b.add(reinterpret_cast<const char*>(n->content));
+    }
+    if (descend) {
+      n = n->children;
+      continue;
+    }
+    while (n != element && n->next == nullptr) n = n->parent;
+    if (n == element) break;
+    n = n->next;
+  }
+  return b.take();
+}
+
+std::string Finder::heading(std::uint32_t root) const {
+  std::uint32_t before = kNone;
+  for (const std::uint32_t h : h1s_) {
+    if (nodes_[h].hints & kHintHidden) continue;
+    if (h >= root && h < nodes_[root].end && !(nodes_[h].state & kPruned)) return element_text(nodes_[h].xml);
+    if (h < root) before = h;
+  }
+  return before != kNone ? element_text(nodes_[before].xml) : std::string();
+}
+
+std::string Finder::render(std::uint32_t root) const {
+  TextBuilder out;
+  struct Frame {
+    const xmlNode* node;
+    Break brk;
+    bool cell;
+    bool pre;
+  };
+  std::vector<Frame> stack;
+  int pre = 0;
+  const xmlNode* top = nodes_[root].xml;
+  const xmlNode* node = top;
+  while (node != nullptr) {
+    bool entered = false;
+    if (node->type == XML_ELEMENT_NODE) {
+      if (node->_private != nullptr && !(nodes_[index_of(node)].state & kPruned)) {
+        const Tag& tag = classify(node->name);
+        out.request_break(tag.brk);
+        if (tag.role == Role::cell) out.request_space();
+        if (tag.role == Role::br) {
+          out.request_break(Break::line);
+        } else if (node->children != nullptr) {
+          if (tag.role == Role::pre) ++pre;
+          stack.push_back({node, tag.brk, tag.role == Role::cell, tag.role == Role::pre});
+          node = node->children;
+          entered = true;
+        } else {
+          out.request_break(tag.brk);
+        }
+      }
+    } else if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+      std::string_view s(reinterpret_cast<const char*>(node->content));
+      if (pre > 0) {
+        // HTML drops a newline that directly follows <pre>; libxml2 keeps it.
+        if (node->prev == nullptr && !stack.empty() && stack.back().pre) {
+          if (s.starts_with("\r\n"))
+            s.remove_prefix(2);
+          else if (s.starts_with('\n') || s.starts_with('\r'))
+            s.remove_prefix(1);
+        }
+        out.add_preformatted(s);
+      } else {
+        out.add(s);
+      }
+    }
+    if (entered) continue;
+    if (node == top) break;
+    while (node->next == nullptr && !stack.empty()) {
+      const Frame f = stack.back();
+      stack.pop_back();
+      out.request_break(f.brk);
+      if (f.cell) out.request_space();
+      if (f.pre) --pre;
+      node = f.node;
+    }
+    if (node == top) break;
+    node = node->next;
+  }
+  return out.take();
+}
+
+MainContent Finder::run(xmlNode* first) {
+  build(first);
+  if (nodes_.empty()) return {};
+  prune_furniture();
+  prune_comments();
+  mark_link_blocks();
+  const std::uint32_t root = choose_root();
+  drop_link_blocks(root);
+  MainContent out;
+  out.text = render(root);
+  out.heading = heading(root);
+  return out;
+}
+
+}  // namespace
+
+MainContent main_content(xmlNode* first) {
+  Finder f;
+  return f.run(first);
+}
+
+}  // namespace meadow::extract

@@ -1,0 +1,38 @@
+// The main content of a parsed HTML page, as text: what a reader came for, with the site's
+// furniture (navigation, headers, footers, cookie banners, share bars, related links, ads,
+// comment forms) left out.
+//
+// How it decides, in linear passes over a compact table of the page's elements:
+//  1. Prune furniture: chrome elements (nav, header, footer, aside, dialog; small forms and
+//     noscripts), hidden ones, ARIA landmark roles that are not content, and class/id names
+//     used for furniture. A name never prunes an element that holds most of the page's text
+//     or the page's <main> (themes put "has-sidebar" on the whole page). Comment sections are
+//     pruned only when other text on the page outweighs them: on a forum they are the content.
+//  2. Prune link lists: blocks whose text is mostly anchor text (menus, tag clouds, "more
+//     stories"), unless that would leave almost nothing (a link directory is its links).
+//  3. Pick the best subtree: walk down from <main> (or <body>) while one child holds most of
+//     the non-link text, and stop where the text spreads over several children (the posts of
+//     a thread, the paragraphs of a story, the sections of a product page).
+//  4. Render that subtree without the pruned parts: headings and paragraphs set apart by a
+//     blank line, list items and table rows on their own lines, cells separated by a space,
+//     <pre> kept verbatim.
+// Pages too small to judge keep all their unpruned text.
+#pragma once
+
+#include <string>
+
+struct _xmlNode;
+
+namespace meadow::extract {
+
+struct MainContent {
+  std::string text;     // UTF-8; see Page::text for the layout rules
+  std::string heading;  // the first <h1> inside or just before the main content, whitespace collapsed
+};
+
+// `first` is the document's first child (xmlDoc::children); null gives an empty result.
+// Never recurses over the tree, so any nesting depth is safe; uses the nodes' `_private`
+// field as scratch space, so the document must not be shared with another thread meanwhile.
+MainContent main_content(_xmlNode* first);
+
+}  // namespace meadow::extract
