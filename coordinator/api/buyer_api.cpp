@@ -389,7 +389,6 @@ http::Response serve_file(const http::Request& r, const std::string& path, const
   if (unsatisfiable) {
     auto p = problem(make_error(ErrorKind::invalid, "range-not-satisfiable",
                                 "the range starts past the end of the file (" + std::to_string(size) + " bytes)"));
-    p.status = 416;
     p.set_header("content-range", "bytes */" + std::to_string(size));
     return p;
   }

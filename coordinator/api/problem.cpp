@@ -31,6 +31,7 @@ const char* title_for(int status) {
     case 409: return "Conflict";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
@@ -45,6 +46,7 @@ http::Response problem(const Error& error) {
   if (error.code == "method-not-allowed") r.status = 405;
   if (error.code == "unsupported-media-type") r.status = 415;
   if (error.code == "header-too-large") r.status = 431;
+  if (error.code == "range-not-satisfiable") r.status = 416;
   r.content_type = "application/problem+json";
   std::string code = error.code.empty() ? "error" : error.code;
   r.body = "{\"type\":" + json_quote("urn:meadow:problem:" + code) +

@@ -1,0 +1,405 @@
+// Datasets and the buyer API, through the handlers (no sockets) and a real Assembler on a
+// temporary folder: customers and keys, a buyer's job, shards (seekable zstd), the signed
+// manifest and Merkle root, downloads with Range and ETag, records since a cursor, and every
+// bad request answered with problem+json and no change of state.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/json.h"
+#include "common/merkle.h"
+#include "common/zstd.h"
+#include "coordinator/api/context.h"
+#include "coordinator/api/customers.h"
+#include "coordinator/datasets/assembler.h"
+#include "coordinator/datasets/shard_file.h"
+#include "support/test_env.h"
+
+namespace meadow::coordinator {
+namespace {
+
+namespace json = boost::json;
+using testing::TempDir;
+using testing::TestNode;
+
+class DatasetsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_sqlite_store(SqliteOptions{dir_.file("c.db")});
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(s).value();
+    SchedulerOptions opt;
+    opt.site_rate = 1000;
+    opt.site_burst = 1000;
+    sched_ = std::make_unique<Scheduler>(*store_, clock_, opt);
+    log_.set_level(LogLevel::off);
+    ctx_ = std::make_unique<api::Context>(*store_, *sched_, clock_, coord_key_, metrics_, log_);
+    ctx_->datasets_dir = dir_.file("datasets");
+    ASSERT_TRUE(store_->add_admin_key("ak", api::hash_admin_key(kAdminKey), "test", clock_.now_ms()).ok());
+    datasets::AssemblerOptions a;
+    a.dir = ctx_->datasets_dir;
+    a.shard_bytes = 600;  // a few test records per shard
+    a.shard.frame_records = 2;
+    assembler_ = std::make_unique<datasets::Assembler>(*store_, coord_key_, clock_, log_, a);
+    ASSERT_EQ(call(node_.register_request(clock_.now_ms())).status, 200);
+  }
+
+  http::Response call(const http::Request& r) { return api::handle(r, *ctx_); }
+
+  static http::Request request(const std::string& method, const std::string& target, const std::string& key,
+                               std::string body = "", std::vector<http::Header> extra = {}) {
+    http::Request r;
+    r.method = method;
+    r.target = target;
+    auto q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    r.body = std::move(body);
+    if (!key.empty()) r.headers.push_back({"authorization", "Bearer " + key});
+    r.headers.push_back({"content-type", "application/json"});
+    for (auto& h : extra) r.headers.push_back(std::move(h));
+    return r;
+  }
+
+  // A customer made through the admin API; returns its key's secret.
+  std::string add_customer(const std::string& name, const std::string& extra = "") {
+    auto resp = call(request("POST", "/v1/admin/customers", kAdminKey, R"({"name":")" + name + "\"" + extra + "}"));
+    EXPECT_EQ(resp.status, 201) << resp.body;
+    auto o = json::parse(resp.body).as_object();
+    customer_ids_[name] = std::string(o.at("id").as_string());
+    return std::string(o.at("key").at("secret").as_string());
+  }
+
+  std::int64_t submit(const std::string& key, int pages, int expect = 201) {
+    json::array urls;
+    for (int i = 0; i < pages; ++i) urls.emplace_back("https://shop.example/p/" + std::to_string(i));
+    auto resp = call(request("POST", "/v1/jobs", key,
+                             R"({"name":"buyer job","site_rate":100,"urls":)" + meadow::to_json(urls) + "}"));
+    EXPECT_EQ(resp.status, expect) << resp.body;
+    return resp.status == 201 ? json::parse(resp.body).at("id").as_int64() : 0;
+  }
+
+  // Leases every task and uploads a record for each; the last two records are the same page
+  // (one final URL, one text), so the dataset keeps one of them.
+  void crawl(int expected_tasks) {
+    auto lease = call(node_.lease_request(clock_.now_ms(), 256));
+    auto parsed = protocol::parse_lease_response(lease.body);
+    ASSERT_TRUE(parsed.ok()) << lease.body;
+    ASSERT_EQ(static_cast<int>(parsed->tasks.size()), expected_tasks);
+    std::vector<protocol::ResultLine> lines;
+    for (const auto& t : parsed->tasks) lines.push_back(node_.ok_line(t, {}, "text of " + t.url));
+    auto& last = lines.back().record;
+    const auto& before = lines[lines.size() - 2].record;
+    last["final_url"] = before.at("final_url");
+    last["text"] = before.at("text");
+    last["text_sha256"] = crypto::sha256_hex(before.at("text").as_string());
+    lines[lines.size() - 2].record["text_sha256"] = crypto::sha256_hex(before.at("text").as_string());
+    for (auto& l : lines) {
+      l.record.erase("signature");
+      protocol::sign_record(l.record, node_.key());
+    }
+    auto up = call(node_.upload_request(clock_.now_ms(), lines));
+    ASSERT_EQ(up.status, 200) << up.body;
+  }
+
+  static std::string read_body(const http::Response& r) {
+    if (!r.file) return r.body;
+    std::string out(r.file->length, '\0');
+    EXPECT_EQ(::pread(r.file->fd, out.data(), out.size(), static_cast<off_t>(r.file->offset)),
+              static_cast<ssize_t>(out.size()));
+    return out;
+  }
+
+  static std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  static void expect_problem(const http::Response& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.content_type, "application/problem+json");
+    auto body = parse_json_object(r.body, "problem");
+    ASSERT_TRUE(body.ok()) << r.body;
+    EXPECT_EQ(std::string(body->at("code").as_string()), code) << r.body;
+    EXPECT_EQ(body->at("status").as_int64(), status);
+  }
+
+  // A job of `pages` tasks for a new customer, crawled and assembled. Returns (key, job).
+  std::pair<std::string, std::int64_t> dataset_of(int pages, const std::string& who = "acme") {
+    std::string key = add_customer(who);
+    std::int64_t job = submit(key, pages);
+    crawl(pages);
+    auto pass = assembler_->run_once();
+    EXPECT_TRUE(pass.ok());
+    return {key, job};
+  }
+
+  static constexpr const char* kAdminKey = "mdw_admin_test_key_datasets";
+  TempDir dir_;
+  ManualClock clock_;
+  crypto::KeyPair coord_key_ = crypto::KeyPair::generate();
+  Metrics metrics_;
+  Logger log_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Scheduler> sched_;
+  std::unique_ptr<api::Context> ctx_;
+  std::unique_ptr<datasets::Assembler> assembler_;
+  TestNode node_;
+  std::map<std::string, std::string> customer_ids_;
+};
+
+TEST_F(DatasetsTest, AFinishedJobBecomesSignedSeekableShardsWithAMerkleRootAndDuplicatesDropped) {
+  auto [key, job] = dataset_of(7);
+  auto m = call(request("GET", "/v1/datasets/" + std::to_string(job) + "/manifest.json", key));
+  ASSERT_EQ(m.status, 200) << m.body;
+  auto manifest = json::parse(read_body(m)).as_object();
+
+  // Signed by the coordinator over canonical JSON of everything else.
+  auto sig = crypto::base64_decode(manifest.at("signature").as_string());
+  ASSERT_TRUE(sig.ok());
+  json::object unsigned_part = manifest;
+  unsigned_part.erase("signature");
+  EXPECT_TRUE(coord_key_.public_key().verify(canonical_json(unsigned_part), *sig));
+  unsigned_part["records"] = 1000;
+  EXPECT_FALSE(coord_key_.public_key().verify(canonical_json(unsigned_part), *sig)) << "the signature covers the counts";
+
+  // Seven accepted, one the same page as another: six records, in more than one shard.
+  EXPECT_EQ(manifest.at("records").as_int64(), 6);
+  EXPECT_EQ(manifest.at("duplicates_dropped").as_int64(), 1);
+  const auto& shards = manifest.at("shards").as_array();
+  ASSERT_GE(shards.size(), 2u);
+  std::vector<crypto::Sha256> leaves;
+  std::int64_t counted = 0;
+  for (const auto& s : shards) {
+    const auto& o = s.as_object();
+    std::string file = read_file(dir_.file("datasets/" + std::to_string(job) + "/" + std::string(o.at("name").as_string())));
+    EXPECT_EQ(static_cast<std::int64_t>(file.size()), o.at("bytes").as_int64());
+    EXPECT_EQ(crypto::sha256_hex(file), std::string(o.at("sha256").as_string()));
+    // Independent frames of two records each, listed in the seek table.
+    auto table = datasets::read_seek_table(file);
+    ASSERT_TRUE(table.ok()) << table.error().message;
+    EXPECT_EQ(static_cast<std::int64_t>(table->size()), o.at("frames").as_int64());
+    std::size_t at = 0;
+    for (const auto& f : *table) {
+      auto frame = zstd::decompress(std::string_view(file).substr(at, f.compressed), 1 << 20);
+      ASSERT_TRUE(frame.ok());
+      EXPECT_EQ(frame->size(), f.decompressed);
+      EXPECT_LE(std::count(frame->begin(), frame->end(), '\n'), 2);
+      at += f.compressed;
+    }
+    auto all = zstd::decompress(file, 1 << 20);  // a plain zstd reader skips the seek table
+    ASSERT_TRUE(all.ok());
+    std::istringstream lines(*all);
+    for (std::string line; std::getline(lines, line);) {
+      ASSERT_TRUE(parse_json_object(line, "record").ok());
+      leaves.push_back(crypto::sha256(line));
+      ++counted;
+    }
+  }
+  EXPECT_EQ(counted, 6);
+  crypto::Sha256 root = merkle::root(leaves);
+  EXPECT_EQ(std::string(manifest.at("merkle").at("root").as_string()),
+            crypto::to_hex(std::string_view(reinterpret_cast<const char*>(root.data()), root.size())));
+
+  // The card has the front matter dataset hubs read.
+  auto card = call(request("GET", "/v1/datasets/" + std::to_string(job) + "/README.md", key));
+  ASSERT_EQ(card.status, 200);
+  std::string text = read_body(card);
+  EXPECT_EQ(text.rfind("---\n", 0), 0u);
+  EXPECT_NE(text.find("data_files:"), std::string::npos);
+  EXPECT_NE(text.find("num_examples: 6"), std::string::npos);
+  EXPECT_NE(text.find("features:"), std::string::npos);
+}
+
+TEST_F(DatasetsTest, ShardDownloadsAnswerRangeETagAndTheirSha256) {
+  auto [key, job] = dataset_of(5);
+  const std::string base = "/v1/datasets/" + std::to_string(job) + "/shards/records-00000.jsonl.zst";
+  auto whole = call(request("GET", base, key));
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  std::string bytes = read_body(whole);
+  const std::string* etag = nullptr;
+  for (const auto& h : whole.headers) {
+    if (h.name == "etag") etag = &h.value;
+  }
+  ASSERT_NE(etag, nullptr);
+  EXPECT_EQ(*etag, "\"" + crypto::sha256_hex(bytes) + "\"");
+
+  auto part = call(request("GET", base, key, "", {{"range", "bytes=10-19"}}));
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(read_body(part), bytes.substr(10, 10));
+  auto tail = call(request("GET", base, key, "", {{"range", "bytes=-7"}}));
+  EXPECT_EQ(tail.status, 206);
+  EXPECT_EQ(read_body(tail), bytes.substr(bytes.size() - 7));
+  auto rest = call(request("GET", base, key, "", {{"range", "bytes=5-"}, {"if-range", *etag}}));
+  EXPECT_EQ(read_body(rest), bytes.substr(5));
+  auto stale = call(request("GET", base, key, "", {{"range", "bytes=5-"}, {"if-range", "\"other\""}}));
+  EXPECT_EQ(stale.status, 200) << "a changed file is sent whole";
+  auto cached = call(request("GET", base, key, "", {{"if-none-match", *etag}}));
+  EXPECT_EQ(cached.status, 304);
+  EXPECT_EQ(cached.file, nullptr);
+
+  auto past = call(request("GET", base, key, "", {{"range", "bytes=" + std::to_string(bytes.size()) + "-"}}));
+  expect_problem(past, 416, "range-not-satisfiable");
+  bool has_range = false;
+  for (const auto& h : past.headers) has_range |= h.name == "content-range" && h.value == "bytes */" + std::to_string(bytes.size());
+  EXPECT_TRUE(has_range);
+}
+
+TEST_F(DatasetsTest, RecordsSinceACursorArriveAsZstdNdjsonAndPageOn) {
+  auto [key, job] = dataset_of(5);
+  const std::string base = "/v1/datasets/" + std::to_string(job) + "/records";
+  std::int64_t cursor = 0, seen = 0;
+  for (int round = 0; round < 10; ++round) {
+    auto r = call(request("GET", base + "?since=" + std::to_string(cursor) + "&limit=2", key));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.content_type, "application/zstd");
+    auto ndjson = zstd::decompress(r.body, 1 << 20);
+    ASSERT_TRUE(ndjson.ok());
+    auto n = std::count(ndjson->begin(), ndjson->end(), '\n');
+    std::int64_t next = 0;
+    for (const auto& h : r.headers) {
+      if (h.name == "meadow-next-cursor") next = std::stoll(h.value);
+    }
+    if (n == 0) {
+      EXPECT_EQ(next, cursor);
+      break;
+    }
+    EXPECT_GT(next, cursor);
+    cursor = next;
+    seen += n;
+  }
+  EXPECT_EQ(seen, 4) << "five accepted, one a duplicate";
+}
+
+TEST_F(DatasetsTest, KeysAreCheckedAndOtherCustomersDataIsNotFound) {
+  auto [key, job] = dataset_of(3);
+  const std::string path = "/v1/datasets/" + std::to_string(job);
+  expect_problem(call(request("GET", path, "")), 401, "no-api-key");
+  expect_problem(call(request("GET", path, "mdw_not_a_key")), 401, "bad-api-key");
+
+  std::string other = add_customer("globex");
+  expect_problem(call(request("GET", path, other)), 404, "unknown-dataset");
+  expect_problem(call(request("GET", "/v1/datasets/999", other)), 404, "unknown-dataset");
+  expect_problem(call(request("GET", path + "/manifest.json", other)), 404, "unknown-dataset");
+  expect_problem(call(request("GET", "/v1/jobs/" + std::to_string(job), other)), 404, "unknown-job");
+  expect_problem(call(request("POST", "/v1/jobs/" + std::to_string(job) + "/cancel", other)), 404, "unknown-job");
+  EXPECT_EQ(store_->get_job(job)->state, JobState::done);
+  auto list = call(request("GET", "/v1/datasets", other));
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(json::parse(list.body).at("datasets").as_array().size(), 0u);
+
+  // Names that try to leave the dataset's folder, or are not shards of it.
+  for (const char* name : {"../manifest.json", "..", "records-00000.jsonl.zst/../../c.db", "records-99999.jsonl.zst",
+                           "c.db", "%2e%2e"}) {
+    auto r = call(request("GET", path + "/shards/" + name, key));
+    EXPECT_EQ(r.status, 404) << name;
+    EXPECT_EQ(r.content_type, "application/problem+json") << name;
+  }
+
+  for (const char* q : {"?limit=99999999", "?limit=0", "?since=-1", "?since=1e3"}) {
+    expect_problem(call(request("GET", path + "/records" + q, key)), 400, "bad-parameter");
+  }
+
+  // A revoked key stops working at once.
+  auto keys = store_->catalog().list_api_keys(customer_ids_["acme"]);
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  ASSERT_EQ(call(request("POST", "/v1/admin/keys/" + keys->front().id + "/revoke", kAdminKey)).status, 200);
+  expect_problem(call(request("GET", path, key)), 401, "bad-api-key");
+  expect_problem(call(request("POST", "/v1/admin/keys/key_nope/revoke", kAdminKey)), 404, "unknown-key");
+}
+
+TEST_F(DatasetsTest, ScopesQuotasPageSizesAndRatesAreEnforcedWithoutChangingState) {
+  std::string key = add_customer("initech", R"(,"max_active_jobs":1,"max_pages":10,"rate_per_minute":600)");
+  EXPECT_EQ(submit(key, 11, 403), 0) << "over the page quota";
+  std::int64_t job = submit(key, 4);
+  EXPECT_EQ(submit(key, 1, 403), 0) << "over the active-job quota";
+  auto jobs = store_->list_jobs(customer_ids_["initech"]);
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_EQ(jobs->size(), 1u) << "refused jobs left nothing behind";
+
+  auto read_only = call(request("POST", "/v1/admin/customers/" + customer_ids_["initech"] + "/keys", kAdminKey,
+                                R"({"scopes":"read","rate_per_minute":6})"));
+  ASSERT_EQ(read_only.status, 201) << read_only.body;
+  std::string reader = std::string(json::parse(read_only.body).at("secret").as_string());
+  expect_problem(call(request("POST", "/v1/jobs", reader, R"({"name":"x","urls":["https://a.example/"]})")), 403,
+                 "missing-scope");
+  expect_problem(call(request("POST", "/v1/jobs/" + std::to_string(job) + "/cancel", reader)), 403, "missing-scope");
+  EXPECT_EQ(store_->get_job(job)->state, JobState::active);
+
+  for (const char* q : {"?limit=0", "?limit=1000001", "?limit=-5", "?limit=abc", "?page_token=0", "?job=x"}) {
+    expect_problem(call(request("GET", std::string("/v1/datasets") + q, key)), 400, "bad-parameter");
+  }
+
+  // Six a minute: a burst of five (the floor), then 429 with a Retry-After in seconds.
+  int ok = 0;
+  http::Response limited;
+  for (int i = 0; i < 8; ++i) {
+    auto r = call(request("GET", "/v1/jobs", reader));
+    if (r.status == 200) {
+      ++ok;
+    } else {
+      limited = r;
+    }
+  }
+  EXPECT_EQ(ok, 5);
+  expect_problem(limited, 429, "rate-limited");
+  std::string retry;
+  for (const auto& h : limited.headers) {
+    if (h.name == "retry-after") retry = h.value;
+  }
+  EXPECT_EQ(retry, "10");
+  clock_.advance_ms(10'000);
+  EXPECT_EQ(call(request("GET", "/v1/jobs", reader)).status, 200) << "the bucket refills";
+}
+
+TEST_F(DatasetsTest, BuyersSeeProgressAndCanCancelTheirJob) {
+  std::string key = add_customer("umbrella");
+  std::int64_t job = submit(key, 3);
+  auto view = call(request("GET", "/v1/jobs/" + std::to_string(job), key));
+  ASSERT_EQ(view.status, 200);
+  auto p = json::parse(view.body).at("progress").as_object();
+  EXPECT_EQ(p.at("pending").as_int64(), 3);
+  EXPECT_EQ(p.at("done").as_int64(), 0);
+  EXPECT_TRUE(p.at("eta_ms").is_null()) << "no rate yet";
+  EXPECT_EQ(std::string(json::parse(view.body).at("spec").at("owner").as_string()), customer_ids_["umbrella"]);
+  auto cancel = call(request("POST", "/v1/jobs/" + std::to_string(job) + "/cancel", key));
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(std::string(json::parse(cancel.body).at("state").as_string()), "cancelled");
+  auto lease = call(node_.lease_request(clock_.now_ms(), 10));
+  EXPECT_EQ(protocol::parse_lease_response(lease.body)->tasks.size(), 0u);
+}
+
+TEST(MerkleRoot, FollowsRfc6962Splits) {
+  auto h = [](const char* s) { return crypto::sha256(s); };
+  auto leaf = [&](const char* s) { return merkle::leaf_hash(h(s)); };
+  EXPECT_EQ(merkle::root({}), crypto::sha256(""));
+  EXPECT_EQ(merkle::root({h("a")}), leaf("a"));
+  EXPECT_EQ(merkle::root({h("a"), h("b"), h("c")}),
+            merkle::node_hash(merkle::node_hash(leaf("a"), leaf("b")), leaf("c")));
+  EXPECT_EQ(merkle::root({h("a"), h("b"), h("c"), h("d"), h("e")}),
+            merkle::node_hash(merkle::node_hash(merkle::node_hash(leaf("a"), leaf("b")),
+                                                merkle::node_hash(leaf("c"), leaf("d"))),
+                              leaf("e")));
+  EXPECT_NE(merkle::root({h("a"), h("b")}), merkle::root({h("b"), h("a")})) << "order matters";
+}
+
+TEST(SeekTable, RefusesFilesWithoutOne) {
+  EXPECT_FALSE(datasets::read_seek_table("").ok());
+  EXPECT_FALSE(datasets::read_seek_table(zstd::compress("plain")).ok());
+  std::string shard;
+  datasets::encode_shard({"a", "b", "c"}, datasets::ShardOptions{1, 1 << 20, 3}, shard);
+  ASSERT_TRUE(datasets::read_seek_table(shard).ok());
+  std::string cut = shard.substr(1);
+  EXPECT_FALSE(datasets::read_seek_table(cut).ok()) << "frames no longer add up";
+}
+
+}  // namespace
+}  // namespace meadow::coordinator
