@@ -34,6 +34,15 @@ constexpr double kLinkWeight = 0.3;
 // Link blocks inside the main subtree are furniture unless they hold this share of its text
 // (then the page is a directory, a link list or a listing, and its links are its content).
 constexpr double kLinkBlocksShare = 0.5;
+// Subtrees named like furniture (class or id) count this much when the main subtree is chosen;
+// they are pruned only inside it, so a theme's "has-sidebar" on the content column costs
+// nothing once the walk has gone through it.
+constexpr double kNamedWeight = 0.2;
+// ... and inside it they are kept when they hold this share of its text.
+constexpr double kNamedKeepShare = 0.5;
+// When less than this share of the page's text is visible, the page shows its content with
+// scripts (streamed server rendering, splash screens): hidden elements are read too.
+constexpr double kVisibleShare = 0.25;
 // Below this much non-link text a page is too small to judge: all its unpruned text is kept.
 constexpr std::uint32_t kMinJudgedBytes = 250;
 
@@ -42,6 +51,7 @@ enum : std::uint8_t {
   kHasMain = 2,      // this element is, or holds, the page's <main>
   kCommentRoot = 4,  // outermost element of a comment section
   kLinkBlock = 8,    // outermost block made mostly of links
+  kNamed = 16,       // named like furniture (class/id); pruned inside the main subtree
 };
 
 struct Node {
@@ -55,6 +65,7 @@ struct Node {
   std::uint32_t own_link = 0;  // ... of them inside a link
   std::uint32_t text = 0;      // subtree totals, pruned parts left out
   std::uint32_t link = 0;
+  double weight = 0;           // non-link text, plus anchor text and named subtrees discounted
   std::uint32_t anchors = 0;   // <a href> elements in the subtree
   std::uint32_t raw_text = 0;  // subtree text before anything is pruned
 };
@@ -88,23 +99,24 @@ class Finder {
 
   bool dominant(std::uint32_t i) const {
     return (nodes_[i].state & kHasMain) != 0 ||
-           static_cast<double>(nodes_[i].raw_text) >= kDominantShare * static_cast<double>(nodes_[body_].raw_text);
+           static_cast<double>(nodes_[i].raw_text) >= kDominantShare * static_cast<double>(nodes_[0].raw_text);
   }
-  double weight(std::uint32_t i) const {
-    return static_cast<double>(nodes_[i].text - nodes_[i].link) + kLinkWeight * static_cast<double>(nodes_[i].link);
-  }
+  double weight(std::uint32_t i) const { return nodes_[i].weight; }
 
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> h1s_;
-  std::uint32_t body_ = 0;
   std::uint32_t main_ = kNone;
 };
 
 // One document-order pass recording every element whose text can be read, with its own text
-// counted. Skipped elements (scripts, styles, the head) are not entered; hidden ones are
-// recorded but not entered, since nothing below them is ever shown.
+// counted. Skipped elements (scripts, styles, the head) are not entered.
 void Finder::build(xmlNode* first) {
-  std::vector<std::uint32_t> stack;
+  // Index 0 stands for the document itself, so that pages whose broken markup leaves several
+  // top-level elements are still one tree.
+  Node doc;
+  doc.xml = first->parent;
+  nodes_.push_back(doc);
+  std::vector<std::uint32_t> stack{0};
   std::uint32_t in_anchor = 0;
   xmlNode* node = first;
   while (node != nullptr) {
@@ -124,7 +136,7 @@ void Finder::build(xmlNode* first) {
         node->_private = reinterpret_cast<void*>(static_cast<std::uintptr_t>(index) + 1);
         nodes_.push_back(n);
         if (tag.role == Role::h1) h1s_.push_back(index);
-        if ((n.hints & kHintHidden) == 0 && node->children != nullptr) {
+        if (node->children != nullptr) {
           stack.push_back(index);
           if (tag.role == Role::anchor) ++in_anchor;
           node = node->children;
@@ -140,7 +152,7 @@ void Finder::build(xmlNode* first) {
       if (in_anchor > 0) owner.own_link += bytes;
     }
     if (entered) continue;
-    while (node->next == nullptr && !stack.empty()) {
+    while (node->next == nullptr && stack.size() > 1) {
       Node& done = nodes_[stack.back()];
       stack.pop_back();
       done.end = static_cast<std::uint32_t>(nodes_.size());
@@ -149,6 +161,7 @@ void Finder::build(xmlNode* first) {
     }
     node = node->next;
   }
+  nodes_[0].end = static_cast<std::uint32_t>(nodes_.size());
 }
 
 // Subtree totals, pruned elements left out. Children follow their parent in the table, so
@@ -157,29 +170,38 @@ void Finder::total() {
   for (Node& n : nodes_) {
     n.text = (n.state & kPruned) ? 0 : n.own_text;
     n.link = (n.state & kPruned) ? 0 : n.own_link;
+    n.weight = static_cast<double>(n.text - n.link) + kLinkWeight * static_cast<double>(n.link);
   }
   for (std::size_t i = nodes_.size(); i-- > 1;) {
-    const Node& n = nodes_[i];
+    Node& n = nodes_[i];
     if (n.parent == kNone || (n.state & kPruned)) continue;
+    if (n.state & kNamed) n.weight *= kNamedWeight;
     nodes_[n.parent].text += n.text;
     nodes_[n.parent].link += n.link;
+    nodes_[n.parent].weight += n.weight;
   }
 }
 
 void Finder::prune_furniture() {
+  // Raw totals twice: with everything, and without hidden subtrees.
   for (Node& n : nodes_) n.raw_text = n.own_text;
   for (std::size_t i = nodes_.size(); i-- > 1;) {
     const Node& n = nodes_[i];
-    if (n.parent == kNone) continue;
     nodes_[n.parent].raw_text += n.raw_text;
     nodes_[n.parent].anchors += n.anchors;
   }
+  const std::uint32_t all_text = nodes_[0].raw_text;
+  for (Node& n : nodes_) n.raw_text = n.own_text;
+  for (std::size_t i = nodes_.size(); i-- > 1;) {
+    const Node& n = nodes_[i];
+    if (!(n.hints & kHintHidden)) nodes_[n.parent].raw_text += n.raw_text;
+  }
+  if (static_cast<double>(nodes_[0].raw_text) < kVisibleShare * static_cast<double>(all_text)) {
+    for (Node& n : nodes_) n.hints &= ~kHintHidden;
+    for (Node& n : nodes_) n.raw_text = n.own_text;
+    for (std::size_t i = nodes_.size(); i-- > 1;) nodes_[nodes_[i].parent].raw_text += nodes_[i].raw_text;
+  }
   for (std::uint32_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].role == Role::body) {
-      body_ = i;
-      break;
-    }
-  for (std::uint32_t i = body_; i < nodes_.size(); ++i)
     if ((nodes_[i].role == Role::main || (nodes_[i].hints & kHintMain)) && !(nodes_[i].hints & kHintHidden)) {
       main_ = i;
       for (std::uint32_t a = i; a != kNone; a = nodes_[a].parent) nodes_[a].state |= kHasMain;
@@ -192,16 +214,17 @@ void Finder::prune_furniture() {
       n.state |= kPruned;
       continue;
     }
-    if (i == body_ || n.role == Role::html) continue;
+    if (i == 0 || n.role == Role::body || n.role == Role::html) continue;
     bool furniture = false;
+    const bool landmark = (n.hints & kHintMain) || n.role == Role::main;
     if (n.hints & kHintHidden) {
       furniture = true;
     } else if (n.role == Role::wrapper) {
       furniture = n.raw_text < kWrapperTextBytes;
-    } else if (n.role == Role::button) {
-      furniture = true;
-    } else if (n.role == Role::chrome || (n.hints & (kHintChromeRole | kHintBoiler | kHintRelated))) {
-      furniture = !dominant(i) && !(n.hints & kHintMain) && n.role != Role::main;
+    } else if (n.role == Role::button || n.role == Role::chrome || (n.hints & kHintChromeRole)) {
+      furniture = !dominant(i) && !landmark;
+    } else if ((n.hints & (kHintBoiler | kHintRelated)) && !dominant(i) && !landmark) {
+      n.state |= kNamed;
     }
     if (furniture) {
       n.state |= kPruned;
@@ -221,7 +244,7 @@ void Finder::prune_comments() {
   for (const Node& n : nodes_)
     if ((n.state & kCommentRoot) && !(n.state & kPruned)) comments += n.text;
   if (comments == 0) return;
-  const std::uint64_t rest = nodes_[body_].text - comments;
+  const std::uint64_t rest = nodes_[0].text - comments;
   if (static_cast<double>(rest) < kCommentsOutweighed * static_cast<double>(comments)) return;
   for (Node& n : nodes_)
     if ((n.state & kCommentRoot) || (n.parent != kNone && (nodes_[n.parent].state & kPruned))) n.state |= kPruned;
@@ -231,16 +254,20 @@ void Finder::prune_comments() {
 // Blocks of links (menus, tag clouds, lists of other stories): marked here, outermost first;
 // pruned once the main subtree is known (see drop_link_blocks).
 void Finder::mark_link_blocks() {
-  for (std::uint32_t i = body_ + 1; i < nodes_.size(); ++i) {
+  for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     if (n.state & kPruned) continue;
-    if (n.parent != kNone && (nodes_[n.parent].state & (kPruned | kLinkBlock))) continue;
+    if (nodes_[n.parent].state & (kPruned | kLinkBlock)) {
+      n.state |= nodes_[n.parent].state & kPruned;
+      continue;
+    }
     if (n.anchors < 2 || n.text == 0 || n.role == Role::anchor || (n.state & kHasMain)) continue;
     if (static_cast<double>(n.link) >= kLinkDensity * static_cast<double>(n.text)) n.state |= kLinkBlock;
   }
 }
 
-// The link blocks inside `root` go unless they are the bulk of it.
+// Inside `root`, the link blocks go unless they are the bulk of it, and subtrees named like
+// furniture go unless they hold half of it.
 void Finder::drop_link_blocks(std::uint32_t root) {
   std::uint64_t in_blocks = 0;
   for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i)
@@ -248,15 +275,21 @@ void Finder::drop_link_blocks(std::uint32_t root) {
       in_blocks += nodes_[i].text;
       i = nodes_[i].end - 1;
     }
-  if (static_cast<double>(in_blocks) > kLinkBlocksShare * static_cast<double>(nodes_[root].text)) return;
-  for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i)
-    if (nodes_[i].state & kLinkBlock) nodes_[i].state |= kPruned;
+  const bool drop_links =
+      static_cast<double>(in_blocks) <= kLinkBlocksShare * static_cast<double>(nodes_[root].text);
+  for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i) {
+    Node& n = nodes_[i];
+    if ((drop_links && (n.state & kLinkBlock)) ||
+        ((n.state & kNamed) &&
+         static_cast<double>(n.text) < kNamedKeepShare * static_cast<double>(nodes_[root].text)))
+      n.state |= kPruned;
+  }
 }
 
 std::uint32_t Finder::choose_root() const {
-  std::uint32_t root = body_;
-  if (weight(body_) < kMinJudgedBytes) return body_;
-  if (main_ != kNone && !(nodes_[main_].state & kPruned) && weight(main_) >= 0.25 * weight(body_)) root = main_;
+  std::uint32_t root = 0;
+  if (weight(0) < kMinJudgedBytes) return 0;
+  if (main_ != kNone && !(nodes_[main_].state & kPruned) && weight(main_) >= 0.25 * weight(0)) root = main_;
   for (;;) {
     const double total = weight(root);
     std::uint32_t best = kNone;
@@ -314,12 +347,13 @@ std::string Finder::render(std::uint32_t root) const {
     bool cell;
     bool pre;
   };
-  std::vector<Frame> stack;
-  int pre = 0;
   const xmlNode* top = nodes_[root].xml;
-  const xmlNode* node = top;
+  if (top == nullptr || top->children == nullptr) return {};
+  const bool top_pre = top->type == XML_ELEMENT_NODE && classify(top->name).role == Role::pre;
+  std::vector<Frame> stack{{top, Break::none, false, top_pre}};
+  int pre = top_pre ? 1 : 0;
+  const xmlNode* node = top->children;
   while (node != nullptr) {
-    bool entered = false;
     if (node->type == XML_ELEMENT_NODE) {
       if (node->_private != nullptr && !(nodes_[index_of(node)].state & kPruned)) {
         const Tag& tag = classify(node->name);
@@ -331,16 +365,14 @@ std::string Finder::render(std::uint32_t root) const {
           if (tag.role == Role::pre) ++pre;
           stack.push_back({node, tag.brk, tag.role == Role::cell, tag.role == Role::pre});
           node = node->children;
-          entered = true;
-        } else {
-          out.request_break(tag.brk);
+          continue;
         }
       }
     } else if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
       std::string_view s(reinterpret_cast<const char*>(node->content));
       if (pre > 0) {
         // HTML drops a newline that directly follows <pre>; libxml2 keeps it.
-        if (node->prev == nullptr && !stack.empty() && stack.back().pre) {
+        if (node->prev == nullptr && stack.back().pre) {
           if (s.starts_with("\r\n"))
             s.remove_prefix(2);
           else if (s.starts_with('\n') || s.starts_with('\r'))
@@ -351,9 +383,7 @@ std::string Finder::render(std::uint32_t root) const {
         out.add(s);
       }
     }
-    if (entered) continue;
-    if (node == top) break;
-    while (node->next == nullptr && !stack.empty()) {
+    while (node->next == nullptr && stack.size() > 1) {
       const Frame f = stack.back();
       stack.pop_back();
       out.request_break(f.brk);
@@ -361,7 +391,6 @@ std::string Finder::render(std::uint32_t root) const {
       if (f.pre) --pre;
       node = f.node;
     }
-    if (node == top) break;
     node = node->next;
   }
   return out.take();
@@ -384,6 +413,7 @@ MainContent Finder::run(xmlNode* first) {
 }  // namespace
 
 MainContent main_content(xmlNode* first) {
+  if (first == nullptr) return {};
   Finder f;
   return f.run(first);
 }
