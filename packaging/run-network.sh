@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's network command: builds, then runs the whole network on this machine: the
 # demo site on 127.0.0.1:8481, a coordinator on SQLite in ./meadow-demo, an admin key, a
-# crawl job over the demo site and two meadow-node processes that do the work. It waits for
-# the job to finish and shows what happened. Ctrl-C stops everything.
+# data buyer with an API key, the buyer's crawl of the demo site and two meadow-node
+# processes that do the work. It waits for the job to finish, downloads and verifies the
+# dataset with the example client, and prints how to fetch it. Ctrl-C stops everything.
 # MEADOW_DEMO_SECONDS=N stops it by itself N seconds after the job is done.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -50,9 +51,15 @@ if [ ! -s "$DEMO_DIR/admin.key" ]; then
 fi
 ADMIN_KEY="$(cat "$DEMO_DIR/admin.key")"
 
-meadow_say "adding a crawl of the demo site through the admin API"
-JOB_ID="$(curl -fsS -X POST "http://127.0.0.1:$PORT/v1/admin/jobs" \
-  -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
+if [ ! -s "$DEMO_DIR/buyer.key" ]; then
+  "$BIN" customer add "demo buyer" --config "$DEMO_DIR/coordinator.conf" --max-pages 10000 >"$DEMO_DIR/buyer.key"
+  chmod 600 "$DEMO_DIR/buyer.key"
+fi
+BUYER_KEY="$(cat "$DEMO_DIR/buyer.key")"
+
+meadow_say "the buyer submits a crawl of the demo site through the buyer API"
+JOB_ID="$(curl -fsS -X POST "http://127.0.0.1:$PORT/v1/jobs" \
+  -H "Authorization: Bearer $BUYER_KEY" -H 'Content-Type: application/json' \
   -d '{"name":"demo","scope":"site","max_depth":3,"max_pages":100,"site_rate":20,
        "urls":["http://127.0.0.1:'"$SITE_PORT"'/"]}' | sed -n 's/^{"id":\([0-9]*\).*/\1/p')"
 echo "job $JOB_ID"
@@ -65,9 +72,15 @@ for name in alice bob; do
   pids+=($!)
 done
 
-meadow_say "waiting for the job to finish"
+meadow_say "waiting for the job to finish and its dataset to be sealed"
 for _ in $(seq 1 600); do
-  "$BIN" job show "$JOB_ID" --config "$DEMO_DIR/coordinator.conf" --json 2>/dev/null | grep -q '"state":"done"' && break
+  curl -fsS -H "Authorization: Bearer $BUYER_KEY" "http://127.0.0.1:$PORT/v1/datasets/$JOB_ID" 2>/dev/null |
+    grep -q '"job_state":"done"' && {
+    view="$(curl -fsS -H "Authorization: Bearer $BUYER_KEY" "http://127.0.0.1:$PORT/v1/datasets/$JOB_ID")"
+    records="$(echo "$view" | sed -n 's/.*"records":\([0-9]*\).*/\1/p')"
+    sealed="$(echo "$view" | sed -n 's/.*"sealed_records":\([0-9]*\).*/\1/p')"
+    [ -n "$records" ] && [ "$records" = "$sealed" ] && break
+  }
   sleep 0.5
 done
 "$BIN" job list --config "$DEMO_DIR/coordinator.conf"
@@ -78,9 +91,20 @@ done
 meadow_say "the last fetches of 'alice' (every fetch is in this log)"
 "$NODE" log --data-dir "$DEMO_DIR/node-alice" --limit 12
 
+meadow_say "the buyer downloads dataset $JOB_ID and verifies it (client/python/meadow_buyer.py)"
+python3 "$MEADOW_ROOT/client/python/meadow_buyer.py" --api "http://127.0.0.1:$PORT" --key "$BUYER_KEY" \
+  download "$JOB_ID" --out "$DEMO_DIR/dataset-$JOB_ID" --force
+
 cat >&2 <<INFO
 
-The network is running. Try:
+The network is running, and dataset $JOB_ID is in $DEMO_DIR/dataset-$JOB_ID. Fetch it yourself:
+  export MEADOW_KEY=\$(cat $DEMO_DIR/buyer.key)
+  curl -s -H "Authorization: Bearer \$MEADOW_KEY" http://127.0.0.1:$PORT/v1/datasets
+  curl -s -H "Authorization: Bearer \$MEADOW_KEY" http://127.0.0.1:$PORT/v1/datasets/$JOB_ID/manifest.json
+  curl -s -H "Authorization: Bearer \$MEADOW_KEY" -O http://127.0.0.1:$PORT/v1/datasets/$JOB_ID/shards/records-00000.jsonl.zst
+  zstd -dc records-00000.jsonl.zst | head -c 600
+  python3 $MEADOW_ROOT/client/python/meadow_buyer.py --api http://127.0.0.1:$PORT records $JOB_ID --since 0
+Also try:
   $NODE log --data-dir $DEMO_DIR/node-bob --csv
   $NODE pause --data-dir $DEMO_DIR/node-bob --for 10m
   $NODE extract --url http://127.0.0.1:$SITE_PORT/articles/1.html $MEADOW_ROOT/tests/demo_site/pages/articles/1.html
