@@ -1,10 +1,9 @@
 // Page extraction: from the raw bytes of an HTML response to the fields of a Meadow record
-// (charset, title, description, canonical URL, language, visible text, links), on libxml2's
+// (charset, title, description, canonical URL, language, main text, links), on libxml2's
 // HTML parser.
 //
-// This is the simple extractor: the text is every visible text node outside the page chrome
-// (see Page::text), not a main-content guess. extract() is thread-safe and keeps no state
-// between calls. libxml2 is initialised once, on first use; its parse errors are never
+// The text is the page's main content with the site's furniture left out (see Page::text and
+// common/extract_main.h). extract() is thread-safe and keeps no state between calls. libxml2 is initialised once, on first use; its parse errors are never
 // printed, and each thread that calls extract() gets a libxml2 generic error handler that
 // discards (libxml2 keeps that handler per thread).
 #pragma once
@@ -20,7 +19,7 @@
 namespace meadow::extract {
 
 inline constexpr const char* kExtractorName = "meadow-extract";
-inline constexpr const char* kExtractorVersion = "0.1.0";
+inline constexpr const char* kExtractorVersion = "0.2.0";
 
 inline constexpr std::size_t kMaxLinks = 5000;
 inline constexpr std::size_t kMaxAnchorTextBytes = 1024;  // per link, cut at a character boundary
@@ -44,7 +43,10 @@ struct Page {
   // The encoding the body was decoded with: a lower-case WHATWG/IANA name ("utf-8",
   // "windows-1252", "shift_jis"); see common/charset.h for how it is chosen.
   std::string charset;
-  // <title>, whitespace collapsed; else og:title; else the first <h1>.
+  // The page's own title, whitespace collapsed: <title>, unless it also carries the site's
+  // name ("Winter tents | Outdoor Shop") and the main content's <h1> (else og:title) is the
+  // part that names the page, or a part of it equals og:site_name; then that other part.
+  // Without a <title>: og:title, else the main content's <h1>.
   std::string title;
   // <meta name=description>, else og:description; whitespace collapsed.
   std::string description;
@@ -55,16 +57,22 @@ struct Page {
   // else "". Always matches ^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$ or is empty; cased as BCP 47
   // recommends ("en-US", "zh-Hant-TW").
   std::string lang;
-  // The visible text, UTF-8. Not included: script, style, template, svg, math, noscript,
-  // iframe, object, canvas, audio, video, textarea, select, button, the <head>, the page
-  // chrome (nav, header, footer, aside, dialog, and forms — except a form holding 500 or more
-  // bytes of text, which wraps the page rather than asking for input, as ASP.NET pages and
-  // forum engines do) and elements hidden by the `hidden` attribute or an inline
-  // display:none / visibility:hidden.
+  // The main content, UTF-8: what a reader came for. Left out: script, style, template, svg,
+  // math, iframe, object, canvas, audio, video, textarea, select, button and the <head>; page
+  // furniture (nav, header, footer, aside, dialog, small forms and noscripts, ARIA navigation,
+  // banner, contentinfo, complementary and search landmarks, elements whose class or id name
+  // navigation, menus, share bars, cookie banners, newsletters, ads, related links and the
+  // like, comment sections under an article, blocks made mostly of links); elements hidden by
+  // `hidden`, aria-hidden or an inline display:none / visibility:hidden (unless nearly the
+  // whole page is hidden, as scripts that reveal streamed content leave it); and text outside
+  // the subtree that holds most of the page's prose. A forum thread keeps its posts, a listing
+  // its items, a product page its description and specifications. How it is chosen:
+  // common/extract_main.h.
   // Block elements (div, li, tr, section, article, br ...) end a line; paragraph-like ones
-  // (p, h1-h6, pre, blockquote, ul, ol, table, hr ...) are set apart by one blank line.
-  // Outside <pre>, whitespace (no-break spaces included) collapses to one space and lines
-  // carry no leading or trailing spaces; the text has no leading or trailing blank lines.
+  // (p, h1-h6, pre, blockquote, ul, ol, table, hr ...) are set apart by one blank line, so
+  // headings stand on their own lines; table cells are separated by a space. Inside <pre>
+  // whitespace is kept; elsewhere it (no-break spaces included) collapses to one space and
+  // lines carry no leading or trailing spaces; the text has no leading or trailing blank lines.
   std::string text;
   // Every <a href> in document order, whatever part of the page it is in (navigation
   // included), deduplicated by URL (the first place wins; its text is filled from a later

@@ -63,7 +63,6 @@ constexpr std::array kPatterns = {
     Pattern{"ads", Match::exact, kHintBoiler},
     Pattern{"adsense", Match::contains, kHintBoiler},
     Pattern{"sponsor", Match::contains, kHintBoiler},
-    Pattern{"promo", Match::prefix, kHintBoiler},
     Pattern{"pagination", Match::contains, kHintBoiler},
     Pattern{"pager", Match::exact, kHintBoiler},
     Pattern{"skip", Match::prefix, kHintBoiler},

@@ -24,6 +24,9 @@ constexpr double kDominantShare = 0.5;
 // Comments are furniture when the rest of the page has at least this much text per byte of
 // comments (an article with its discussion below); otherwise they are the content (a forum).
 constexpr double kCommentsOutweighed = 0.5;
+// An anchor holding this much text is a card (a teaser, a service tile, a product with its
+// description) rather than a navigation link: its text is not counted as link text.
+constexpr std::uint32_t kCardLinkBytes = 120;
 // A block of links: at least two anchors and this share of its text in them.
 constexpr double kLinkDensity = 0.6;
 // The walk down to the main subtree enters a child holding this share of the weighted text.
@@ -175,6 +178,10 @@ void Finder::total() {
   for (std::size_t i = nodes_.size(); i-- > 1;) {
     Node& n = nodes_[i];
     if (n.parent == kNone || (n.state & kPruned)) continue;
+    if (n.role == Role::anchor && n.text >= kCardLinkBytes) {
+      n.weight += (1 - kLinkWeight) * static_cast<double>(n.link);
+      n.link = 0;
+    }
     if (n.state & kNamed) n.weight *= kNamedWeight;
     nodes_[n.parent].text += n.text;
     nodes_[n.parent].link += n.link;

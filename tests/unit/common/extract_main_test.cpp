@@ -1,0 +1,199 @@
+// Main-content extraction on small pages written for the project: one page per kind of site
+// furniture and per page type (article, forum thread, product, listing, documentation).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "common/extract.h"
+
+namespace meadow::extract {
+namespace {
+
+Page run(std::string_view html) {
+  auto r = extract(Input{html, "https://www.example.com/page", "text/html", ""});
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? std::move(r).value() : Page{};
+}
+
+bool has(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+// A paragraph of prose long enough to look like content.
+std::string prose(const std::string& topic) {
+  return "The " + topic +
+         " has been studied for many years by people who care about it, and every season brings new "
+         "questions, new answers and a few surprises that nobody expected at the start.";
+}
+
+// The furniture most sites wrap around their content.
+const std::string kHeader =
+    "<header class=site-header><a href=/>Example Site</a><nav><ul><li><a href=/a>Home</a></li>"
+    "<li><a href=/b>About us</a></li><li><a href=/c>Contact</a></li></ul></nav></header>";
+const std::string kFooter =
+    "<footer><p>Copyright 2025 Example Site. All rights reserved.</p><a href=/privacy>Privacy policy</a></footer>";
+const std::string kCookie =
+    "<div id=cookie-banner><p>We use cookies to improve your experience. By continuing you accept our cookie "
+    "policy.</p><button>Accept all</button></div>";
+
+TEST(ExtractMain, FurnitureAroundAnArticleIsRemoved) {
+  const std::string html = "<html><head><title>Rivers | Example Site</title></head><body>" + kHeader + kCookie +
+                           "<div class=breadcrumbs><a href=/>Home</a> &gt; <a href=/n>Nature</a></div>"
+                           "<main><article><h1>Rivers</h1><p>" +
+                           prose("river") + "</p><div class=share-bar><a href=/s1>Share on X</a>"
+                           "<a href=/s2>Share on Facebook</a></div><h2>Sources</h2><p>" +
+                           prose("source of a river") + "</p><p>" + prose("delta") +
+                           "</p></article>"
+                           "<section class=related-posts><h3>Related posts</h3><ul><li><a href=/r1>Lakes and "
+                           "ponds</a></li><li><a href=/r2>Ocean currents</a></li></ul></section></main>"
+                           "<aside class=sidebar><h3>Newsletter</h3><p>Sign up for our weekly letter.</p></aside>" +
+                           kFooter + "</body></html>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The river has been studied")) << p.text;
+  EXPECT_TRUE(has(p.text, "The delta has been studied")) << p.text;
+  for (const char* furniture : {"About us", "cookies", "Accept all", "Nature", "Share on", "Related posts",
+                                "Lakes and ponds", "Newsletter", "Copyright", "Privacy policy"})
+    EXPECT_FALSE(has(p.text, furniture)) << furniture << " in:\n" << p.text;
+  EXPECT_EQ(p.title, "Rivers");
+}
+
+TEST(ExtractMain, HeadingsParagraphsListsAndTablesAreLaidOut) {
+  const std::string html = "<body><article><h1>Guide</h1><p>" + prose("guide") +
+                           "</p><h2>Steps</h2><ul><li>First step</li><li>Second step</li></ul>"
+                           "<table><tr><th>Size</th><th>Weight</th></tr><tr><td>Large</td><td>2 kg</td></tr>"
+                           "</table><p>Last words.</p></article></body>";
+  const Page p = run(html);
+  EXPECT_EQ(p.text, "Guide\n\n" + prose("guide") +
+                        "\n\nSteps\n\nFirst step\nSecond step\n\nSize Weight\nLarge 2 kg\n\nLast words.");
+}
+
+TEST(ExtractMain, ForumThreadKeepsEveryPost) {
+  std::string html = "<body>" + kHeader + "<div id=thread><h1>Which tent for winter?</h1>";
+  const char* authors[] = {"alice", "bob", "carol", "dave"};
+  for (int i = 0; i < 4; ++i)
+    html += std::string("<div class=\"post comment\"><div class=author><a href=/u/") + authors[i] + ">" +
+            authors[i] + "</a></div><div class=message><p>Post " + std::to_string(i) + ": " +
+            prose("tent number " + std::to_string(i)) + "</p></div></div>";
+  html += "</div><div class=pagination><a href=?p=2>2</a><a href=?p=3>3</a><a href=?p=2>Next</a></div>" + kFooter +
+          "</body>";
+  const Page p = run(html);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(has(p.text, "Post " + std::to_string(i) + ": ")) << p.text;
+  EXPECT_FALSE(has(p.text, "Next")) << p.text;
+  EXPECT_FALSE(has(p.text, "Contact")) << p.text;
+}
+
+TEST(ExtractMain, CommentsUnderAnArticleAreFurniture) {
+  const std::string html = "<body><article><h1>Bridges</h1><p>" + prose("bridge") + "</p><p>" +
+                           prose("arch") + "</p><p>" + prose("cable") + "</p></article>" +
+                           "<section id=comments><h3>3 comments</h3><div class=comment><p>Nice read, "
+                           "thanks!</p></div><div class=comment><p>Great pictures.</p></div></section>" +
+                           kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The cable has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "Nice read")) << p.text;
+}
+
+TEST(ExtractMain, ProductPageKeepsDescriptionAndSpecs) {
+  const std::string html =
+      "<body>" + kHeader +
+      "<div class=product><h1>Trail Pack 25</h1><div class=price>$99</div>"
+      "<button>Add to cart</button>"
+      "<div class=description><p>" +
+      prose("trail pack") +
+      "</p></div><h2>Specifications</h2><table class=specs><tr><th>Capacity</th><td>25 liters</td></tr>"
+      "<tr><th>Weight</th><td>1.2 kg</td></tr><tr><th>Material</th><td>Recycled nylon</td></tr></table></div>"
+      "<div class=recommendations><h3>You may also like</h3><ul><li><a href=/p/1>Trail Pack 30</a></li>"
+      "<li><a href=/p/2>Day Pack 18</a></li></ul></div>" +
+      kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The trail pack has been studied")) << p.text;
+  EXPECT_TRUE(has(p.text, "Capacity 25 liters\nWeight 1.2 kg")) << p.text;
+  EXPECT_FALSE(has(p.text, "Add to cart")) << p.text;
+  EXPECT_FALSE(has(p.text, "Day Pack 18")) << p.text;
+}
+
+TEST(ExtractMain, ListingKeepsItsItems) {
+  std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
+  for (int i = 0; i < 8; ++i)
+    html += "<li><a href=/n/" + std::to_string(i) + ">Headline number " + std::to_string(i) +
+            " about the harbor</a></li>";
+  html += "</ul></main>" + kFooter + "</body>";
+  const Page p = run(html);
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(has(p.text, "Headline number " + std::to_string(i))) << p.text;
+  EXPECT_FALSE(has(p.text, "About us")) << p.text;
+}
+
+TEST(ExtractMain, DocumentationKeepsCodeBlocks) {
+  const std::string html =
+      "<body>" + kHeader +
+      "<div class=docs-layout><nav class=toc><ul><li><a href=#a>Install</a></li><li><a href=#b>Use</a></li>"
+      "</ul></nav><div class=markdown-body><h1>Install</h1><p>" +
+      prose("installer") + "</p><pre><code>$ make install\n$ tool --version\n</code></pre><p>" + prose("version") +
+      "</p></div></div>" + kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "\n\n$ make install\n$ tool --version\n\nThe version")) << p.text;
+  EXPECT_FALSE(has(p.text, "Use")) << p.text;
+}
+
+TEST(ExtractMain, ContentShownByScriptsIsRead) {
+  // Streamed server rendering ships the page in a hidden element that a script reveals.
+  const std::string html = "<body><div hidden id=S:0><article><p>" + prose("stream") + "</p><p>" +
+                           prose("chunk") + "</p></article></div><div>Loading...</div></body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The stream has been studied")) << p.text;
+  // Where the visible page has content of its own, hidden parts stay out.
+  const std::string tabs = "<body><article><p>" + prose("tab") + "</p><p>" + prose("panel") +
+                           "</p><div style='display:none'>Hidden note</div></article></body>";
+  EXPECT_FALSE(has(run(tabs).text, "Hidden note"));
+}
+
+TEST(ExtractMain, LayoutClassesNamingTheContentColumnDoNotHideIt) {
+  const std::string html = "<body>" + kHeader +
+                           "<div class=row><aside class=sidebar><ul><li><a href=/x>Topics</a></li></ul></aside>"
+                           "<section class=\"col-9 sidebar-first-only\"><h1>Gardens</h1><p>" +
+                           prose("garden") + "</p><p>" + prose("hedge") + "</p></section></div>" + kFooter +
+                           "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The hedge has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "Topics")) << p.text;
+}
+
+TEST(ExtractMain, TitleDropsTheSiteName) {
+  EXPECT_EQ(run("<title>Winter tents - Outdoor Shop</title><h1>Winter tents</h1>").title, "Winter tents");
+  EXPECT_EQ(run("<head><title>Outdoor Shop | Winter tents</title><meta property=og:site_name content='Outdoor "
+                "Shop'></head>")
+                .title,
+            "Winter tents");
+  EXPECT_EQ(run("<title>Winter tents</title><h1>Shop</h1>").title, "Winter tents");
+}
+
+// Peak resident memory of this process in KiB, after resetting the peak (Linux 4.0+); -1 when
+// /proc cannot tell.
+long reset_and_read_peak_kib(bool reset) {
+  if (reset) std::ofstream("/proc/self/clear_refs") << "5";
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6));
+  return -1;
+}
+
+TEST(ExtractMain, FiftyMegabytePageInBoundedMemory) {
+  std::string html = "<html><head><title>Big</title></head><body><nav><a href=/>Home</a></nav><article>";
+  const std::string para = "<p>" + prose("big page") + " <a href=/more>more</a></p>\n";
+  while (html.size() < (50u << 20)) html += para;
+  html += "</article></body></html>";
+  const long before = reset_and_read_peak_kib(true);
+  auto r = extract(Input{html, "https://www.example.com/big", "text/html", ""});
+  const long peak = reset_and_read_peak_kib(false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->text.starts_with("The big page has been studied")) << r->text.substr(0, 200);
+  EXPECT_FALSE(has(r->text, "Home"));
+  if (before > 0 && peak > 0) {
+    // The input, its decoded copy, libxml2's tree and the text: a small multiple of the page.
+    const long used_mib = (peak - before) / 1024;
+    EXPECT_LT(used_mib, 12 * 50) << "extracting a 50 MB page raised peak memory by " << used_mib << " MiB";
+  }
+}
+
+}  // namespace
+}  // namespace meadow::extract
