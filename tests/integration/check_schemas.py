@@ -58,6 +58,19 @@ REQUIRED_OPERATIONS = {
     "/readyz": ["get"],
     "/metrics": ["get"],
     "/v1/info": ["get"],
+    "/v1/coordinator-key": ["get"],
+    "/v1/admin/customers": ["get", "post"],
+    "/v1/admin/customers/{id}/keys": ["post"],
+    "/v1/admin/keys/{id}/revoke": ["post"],
+    "/v1/jobs": ["get", "post"],
+    "/v1/jobs/{id}": ["get"],
+    "/v1/jobs/{id}/cancel": ["post"],
+    "/v1/datasets": ["get"],
+    "/v1/datasets/{id}": ["get"],
+    "/v1/datasets/{id}/manifest.json": ["get"],
+    "/v1/datasets/{id}/README.md": ["get"],
+    "/v1/datasets/{id}/shards/{name}": ["get"],
+    "/v1/datasets/{id}/records": ["get"],
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SCHEMA_SUFFIX = ".schema.json"

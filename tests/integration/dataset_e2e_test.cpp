@@ -126,7 +126,7 @@ TEST_F(BuyerNetwork, ABuyersCrawlBecomesAVerifiedDatasetThatResumesWithRange) {
   EXPECT_NE(dl.out.find("verified"), std::string::npos) << dl.out;
   EXPECT_EQ(dl.out.find("MISMATCH"), std::string::npos) << dl.out;
 
-  // Every record validates against the record schema.
+  // Every record validates against the record schema, and the manifest against its own.
   auto schema = testing::run_command(
       {"/usr/bin/python3", "-c",
        "import json,subprocess,sys,glob,jsonschema\n"
@@ -136,8 +136,11 @@ TEST_F(BuyerNetwork, ABuyersCrawlBecomesAVerifiedDatasetThatResumesWithRange) {
        "for f in sorted(glob.glob(sys.argv[2]+'/records-*.jsonl.zst')):\n"
        "  for line in subprocess.run(['zstd','-dcq',f],check=True,capture_output=True).stdout.splitlines():\n"
        "    v.validate(json.loads(line)); n+=1\n"
+       "m=json.load(open(sys.argv[2]+'/manifest.json'))\n"
+       "jsonschema.Draft202012Validator(json.load(open(sys.argv[3]))).validate(m)\n"
        "print(n)\n",
-       std::string(MEADOW_SOURCE_DIR) + "/schemas/record.schema.json", out},
+       std::string(MEADOW_SOURCE_DIR) + "/schemas/record.schema.json", out,
+       std::string(MEADOW_SOURCE_DIR) + "/schemas/dataset-manifest.schema.json"},
       60s);
   ASSERT_EQ(schema.exit_code, 0) << schema.err;
   EXPECT_EQ(std::stoll(schema.out), records);
