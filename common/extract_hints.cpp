@@ -65,7 +65,6 @@ constexpr std::array kPatterns = {
     Pattern{"sponsor", Match::contains, kHintBoiler},
     Pattern{"pagination", Match::contains, kHintBoiler},
     Pattern{"pager", Match::exact, kHintBoiler},
-    Pattern{"skip", Match::prefix, kHintBoiler},
     Pattern{"toolbar", Match::contains, kHintBoiler},
     Pattern{"login", Match::prefix, kHintBoiler},
     Pattern{"sronly", Match::exact, kHintBoiler},
@@ -135,6 +134,10 @@ std::uint16_t name_hints(std::string_view value) {
     if (joined > 0) {
       const std::string_view whole(token.data(), joined);
       if (whole == "sronly" || whole == "visuallyhidden" || whole == "screenreadertext") hints |= kHintBoiler;
+      // "skip-link", "skip-to-content": the link, not its target ("skip-to-products").
+      if (whole.starts_with("skip") && (whole.ends_with("link") || whole.ends_with("content") ||
+                                        whole.ends_with("main") || whole.ends_with("nav")))
+        hints |= kHintBoiler;
     }
   }
   return hints;

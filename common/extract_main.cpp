@@ -27,6 +27,9 @@ constexpr double kCommentsOutweighed = 0.5;
 // An anchor holding this much text is a card (a teaser, a service tile, a product with its
 // description) rather than a navigation link: its text is not counted as link text.
 constexpr std::uint32_t kCardLinkBytes = 120;
+// This much text outside the comments is a text of its own (an article, a post): the
+// comments under it are furniture however long they are.
+constexpr std::uint64_t kProseBytes = 2000;
 // A block of links: at least two anchors and this share of its text in them.
 constexpr double kLinkDensity = 0.6;
 // The walk down to the main subtree enters a child holding this share of the weighted text.
@@ -235,7 +238,7 @@ void Finder::prune_furniture() {
     }
     if (furniture) {
       n.state |= kPruned;
-    } else if ((n.hints & kHintComment) && !dominant(i)) {
+    } else if ((n.hints & kHintComment) && !landmark) {
       const std::uint32_t p = n.parent;
       bool nested = false;
       for (std::uint32_t a = p; a != kNone && !nested; a = nodes_[a].parent) nested = (nodes_[a].state & kCommentRoot);
@@ -252,7 +255,7 @@ void Finder::prune_comments() {
     if ((n.state & kCommentRoot) && !(n.state & kPruned)) comments += n.text;
   if (comments == 0) return;
   const std::uint64_t rest = nodes_[0].text - comments;
-  if (static_cast<double>(rest) < kCommentsOutweighed * static_cast<double>(comments)) return;
+  if (static_cast<double>(rest) < kCommentsOutweighed * static_cast<double>(comments) && rest < kProseBytes) return;
   for (Node& n : nodes_)
     if ((n.state & kCommentRoot) || (n.parent != kNone && (nodes_[n.parent].state & kPruned))) n.state |= kPruned;
   total();
@@ -263,9 +266,10 @@ void Finder::prune_comments() {
 void Finder::mark_link_blocks() {
   for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
+    const Node& parent = nodes_[n.parent];
     if (n.state & kPruned) continue;
-    if (nodes_[n.parent].state & (kPruned | kLinkBlock)) {
-      n.state |= nodes_[n.parent].state & kPruned;
+    if (parent.state & (kPruned | kLinkBlock)) {
+      n.state |= parent.state & (kPruned | kLinkBlock);
       continue;
     }
     if (n.anchors < 2 || n.text == 0 || n.role == Role::anchor || (n.state & kHasMain)) continue;

@@ -7,12 +7,16 @@
 //     noscripts), hidden ones, ARIA landmark roles that are not content, and class/id names
 //     used for furniture. A name never prunes an element that holds most of the page's text
 //     or the page's <main> (themes put "has-sidebar" on the whole page). Comment sections are
-//     pruned only when other text on the page outweighs them: on a forum they are the content.
+//     pruned only when the rest of the page outweighs them or holds a long text of its own
+//     (an article): on a forum, where the opening post is short, they are the content.
 //  2. Prune link lists: blocks whose text is mostly anchor text (menus, tag clouds, "more
 //     stories"), unless that would leave almost nothing (a link directory is its links).
-//  3. Pick the best subtree: walk down from <main> (or <body>) while one child holds most of
-//     the non-link text, and stop where the text spreads over several children (the posts of
-//     a thread, the paragraphs of a story, the sections of a product page).
+//  3. Pick the best subtree: walk down from <main> (or the document) while one child holds
+//     most of the text, and stop where the text spreads over several children (the posts of a
+//     thread, the paragraphs of a story, the sections of a product page). Anchor text counts
+//     less (except anchors wrapping a whole card), and so do subtrees named like furniture;
+//     those are pruned only inside the chosen subtree, so a layout class on the content
+//     column is harmless.
 //  4. Render that subtree without the pruned parts: headings and paragraphs set apart by a
 //     blank line, list items and table rows on their own lines, cells separated by a space,
 //     <pre> kept verbatim.
