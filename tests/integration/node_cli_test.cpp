@@ -280,7 +280,7 @@ TEST_F(NodeCliTest, ExtractPrintsOneRecordWithAbsoluteLinks) {
   json::object o = parse(r.out);
   expect_record_shape(o);
   EXPECT_EQ(o["url"], "https://site.example/dir/index.html");
-  EXPECT_EQ(o["title"], "Meadow Flowers");
+  EXPECT_EQ(o["title"], "Flowers") << "the page's own heading, since <title> adds the site name to it";
   EXPECT_EQ(o["lang"], "en");
   EXPECT_EQ(o["charset"], "utf-8");
   EXPECT_EQ(o["description"], "All about flowers");
