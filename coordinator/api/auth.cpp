@@ -25,6 +25,15 @@ bool NonceCache::remember(const std::string& node_id, const std::string& nonce, 
 
 std::string hash_admin_key(std::string_view key) { return crypto::sha256_hex(key); }
 
+std::optional<std::string_view> bearer_credential(const http::Request& r) {
+  const std::string* auth = r.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!auth || auth->size() <= kBearer.size() || std::string_view(*auth).substr(0, kBearer.size()) != kBearer) {
+    return std::nullopt;
+  }
+  return std::string_view(*auth).substr(kBearer.size());
+}
+
 Result<Node> authenticate_node(const http::Request& r, Context& ctx, const crypto::PublicKey* registering) {
   const std::string* input = r.header("signature-input");
   const std::string* sig = r.header("signature");
@@ -75,14 +84,13 @@ Result<Node> authenticate_node(const http::Request& r, Context& ctx, const crypt
 }
 
 Status authenticate_admin(const http::Request& r, Context& ctx) {
-  const std::string* auth = r.header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!auth || auth->size() <= kBearer.size() || std::string_view(*auth).substr(0, kBearer.size()) != kBearer) {
+  std::optional<std::string_view> key = bearer_credential(r);
+  if (!key) {
     return make_error(ErrorKind::unauthenticated, "no-admin-key",
                       "send the admin key as 'Authorization: Bearer <key>'; make one with "
                       "'meadow-coordinator admin-key create'");
   }
-  MEADOW_ASSIGN(auto id, ctx.store.find_admin_key(hash_admin_key(std::string_view(*auth).substr(kBearer.size()))));
+  MEADOW_ASSIGN(auto id, ctx.store.find_admin_key(hash_admin_key(*key)));
   if (!id) return make_error(ErrorKind::unauthenticated, "bad-admin-key", "the admin key is not known or was revoked");
   return {};
 }

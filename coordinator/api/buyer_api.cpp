@@ -58,21 +58,19 @@ constexpr int kMaxStreamRecords = 10'000;
 constexpr std::size_t kMaxStreamBytes = std::size_t{64} << 20;
 
 Result<Caller> authenticate(const http::Request& r, Context& ctx, unsigned scope) {
-  const std::string* auth = r.header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!auth || auth->size() <= kBearer.size() || std::string_view(*auth).substr(0, kBearer.size()) != kBearer) {
+  std::optional<std::string_view> secret = bearer_credential(r);
+  if (!secret) {
     return make_error(ErrorKind::unauthenticated, "no-api-key",
                       "send your API key as 'Authorization: Bearer <key>'; an operator makes one with "
                       "'meadow-coordinator customer add'");
   }
-  std::string_view secret = std::string_view(*auth).substr(kBearer.size());
   Caller c;
-  MEADOW_ASSIGN(auto key, ctx.store.catalog().find_api_key(hash_api_key(secret)));
+  MEADOW_ASSIGN(auto key, ctx.store.catalog().find_api_key(hash_api_key(*secret)));
   if (key) {
     c.customer_id = key->customer_id;
     c.key = std::move(*key);
   } else {
-    MEADOW_ASSIGN(auto admin, ctx.store.find_admin_key(hash_admin_key(secret)));
+    MEADOW_ASSIGN(auto admin, ctx.store.find_admin_key(hash_admin_key(*secret)));
     if (!admin) return make_error(ErrorKind::unauthenticated, "bad-api-key", "the API key is not known or was revoked");
     c.admin = true;
     c.key.id = *admin;
@@ -110,12 +108,6 @@ Result<std::int64_t> int_param(const http::Request& r, std::string_view name, st
                           " to " + std::to_string(max) + ", not '" + v->substr(0, 64) + "'");
   }
   return out;
-}
-
-bool parse_id(std::string_view s, std::int64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && out > 0;
 }
 
 Error unknown_job(std::string_view id) {
@@ -442,10 +434,6 @@ http::Response records_since(const http::Request& r, Context& ctx, const Dataset
   resp.set_header("meadow-next-cursor", std::to_string(cursor));
   resp.set_header("meadow-records", std::to_string(count));
   return resp;
-}
-
-Error method_not_allowed(const http::Request& r) {
-  return make_error(ErrorKind::invalid, "method-not-allowed", r.method + " is not allowed on " + r.path);
 }
 
 }  // namespace

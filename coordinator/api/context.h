@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -122,6 +123,13 @@ http::Response buyer_route(const http::Request& r, Context& ctx, const std::vect
 
 // Helpers shared by handlers.
 http::Response json_response(int status, std::string body, std::string route);
+// A positive decimal id of at most 18 digits, as paths carry job and dataset ids.
+bool parse_id(std::string_view s, std::int64_t& out);
+// 405 for a known path asked with a method it does not serve.
+Error method_not_allowed(const http::Request& r);
+// The credential of `Authorization: Bearer <credential>`; nullopt when the header is missing,
+// names another scheme or carries nothing.
+std::optional<std::string_view> bearer_credential(const http::Request& r);
 Result<Node> authenticate_node(const http::Request& r, Context& ctx, const crypto::PublicKey* registering);
 Status authenticate_admin(const http::Request& r, Context& ctx);
 std::string hash_admin_key(std::string_view key);

@@ -17,13 +17,17 @@ http::Response json_response(int status, std::string body, std::string route) {
   return r;
 }
 
-namespace {
-
 bool parse_id(std::string_view s, std::int64_t& out) {
   if (s.empty() || s.size() > 18) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size() && out > 0;
 }
+
+Error method_not_allowed(const http::Request& r) {
+  return make_error(ErrorKind::invalid, "method-not-allowed", r.method + " is not allowed on " + r.path);
+}
+
+namespace {
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> parts;
@@ -35,10 +39,6 @@ std::vector<std::string_view> split_path(std::string_view path) {
     i = j + 1;
   }
   return parts;
-}
-
-Error method_not_allowed(const http::Request& r) {
-  return make_error(ErrorKind::invalid, "method-not-allowed", r.method + " is not allowed on " + r.path);
 }
 
 http::Response routed(http::Response resp, const char* route) {
