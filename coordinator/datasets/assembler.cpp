@@ -93,19 +93,18 @@ Result<std::int64_t> Assembler::seal_due() {
     std::int64_t bytes = u.bytes;
     bool wrote = false;
     while (bytes >= options_.shard_bytes) {
-      MEADOW_TRY(seal_one(job, options_.shard_bytes));
+      MEADOW_ASSIGN(std::int64_t done, seal_one(job, options_.shard_bytes));
+      if (done == 0) break;
+      bytes -= done;
       ++sealed;
       wrote = true;
-      MEADOW_ASSIGN(auto again, cat.unsealed());
-      bytes = 0;
-      for (const auto& a : again) {
-        if (a.job_id == u.job_id) bytes = a.bytes;
-      }
     }
     if (bytes > 0 && job_over(job)) {
-      MEADOW_TRY(seal_one(job, INT64_MAX));
-      ++sealed;
-      wrote = true;
+      MEADOW_ASSIGN(std::int64_t done, seal_one(job, INT64_MAX));
+      if (done > 0) {
+        ++sealed;
+        wrote = true;
+      }
     }
     // A dataset is listed from its first entry; its manifest exists from then on too.
     struct stat st {};
@@ -114,7 +113,7 @@ Result<std::int64_t> Assembler::seal_due() {
   return sealed;
 }
 
-Status Assembler::seal_one(const Job& job, std::int64_t max_bytes) {
+Result<std::int64_t> Assembler::seal_one(const Job& job, std::int64_t max_bytes) {
   Catalog& cat = store_.catalog();
   std::vector<std::string> records;
   std::vector<DatasetEntry> entries;
@@ -130,7 +129,7 @@ Status Assembler::seal_one(const Job& job, std::int64_t max_bytes) {
       records.push_back(std::move(rec));
     }
   }
-  if (entries.empty()) return {};
+  if (entries.empty()) return std::int64_t{0};
   MEADOW_ASSIGN(auto shards, cat.shards(job.id));
   Shard sh;
   sh.job_id = job.id;
@@ -152,7 +151,7 @@ Status Assembler::seal_one(const Job& job, std::int64_t max_bytes) {
   MEADOW_TRY(cat.seal(sh, sh.created_ms));
   log_.info("datasets", "job " + std::to_string(job.id) + ": sealed " + sh.name() + " with " +
                             std::to_string(sh.records) + " records, " + std::to_string(sh.bytes) + " bytes");
-  return {};
+  return raw;
 }
 
 Status Assembler::write_manifest(const Job& job) {

@@ -61,7 +61,9 @@ class Assembler {
  private:
   Result<PassResult> ingest();
   Result<std::int64_t> seal_due();
-  Status seal_one(const Job& job, std::int64_t max_bytes);
+  // Seals the job's oldest unsealed entries, up to about `max_bytes`; returns the NDJSON bytes
+  // sealed (0 when there was nothing to seal).
+  Result<std::int64_t> seal_one(const Job& job, std::int64_t max_bytes);
   Status write_manifest(const Job& job);
 
   Store& store_;

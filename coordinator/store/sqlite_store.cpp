@@ -278,23 +278,14 @@ class SqliteStore final : public Store {
 
   Result<std::vector<DeadTask>> dead_tasks(std::int64_t job_id, int limit) override {
     std::lock_guard lock(mu_);
-    std::vector<DeadTask> out;
-    s_dead_tasks_.bind(1, job_id).bind(2, limit);
-    for (;;) {
-      MEADOW_ASSIGN(bool row, s_dead_tasks_.step());
-      if (!row) break;
-      DeadTask d;
-      d.task = read_task(s_dead_tasks_);
-      out.push_back(std::move(d));
-    }
+    MEADOW_ASSIGN(std::vector<DeadTask> out,
+                  sqlite::collect<DeadTask>(s_dead_tasks_.bind(1, job_id).bind(2, limit),
+                                            [](Stmt& s) { return DeadTask{read_task(s), {}}; }));
     for (auto& d : out) {
-      s_failures_.bind(1, d.task.id);
-      for (;;) {
-        MEADOW_ASSIGN(bool row, s_failures_.step());
-        if (!row) break;
-        d.failures.push_back(TaskFailure{d.task.id, s_failures_.i32(0), s_failures_.text(1),
-                                         s_failures_.text(2), s_failures_.i64(3)});
-      }
+      const std::int64_t id = d.task.id;
+      MEADOW_ASSIGN(d.failures, sqlite::collect<TaskFailure>(s_failures_.bind(1, id), [id](Stmt& s) {
+                      return TaskFailure{id, s.i32(0), s.text(1), s.text(2), s.i64(3)};
+                    }));
     }
     return out;
   }
@@ -394,13 +385,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     MEADOW_TRY(tx.begin());
-    std::vector<Task> expired;
-    s_expired_.bind(1, now_ms).bind(2, limit);
-    for (;;) {
-      MEADOW_ASSIGN(bool row, s_expired_.step());
-      if (!row) break;
-      expired.push_back(read_task(s_expired_));
-    }
+    MEADOW_ASSIGN(std::vector<Task> expired, sqlite::collect<Task>(s_expired_.bind(1, now_ms).bind(2, limit), read_task));
     ReapResult r;
     if (expired.empty()) return r;
     open_delta_.clear();
@@ -564,13 +549,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Node>> list_nodes() override {
     std::lock_guard lock(mu_);
-    std::vector<Node> out;
-    for (;;) {
-      MEADOW_ASSIGN(bool row, s_list_nodes_.step());
-      if (!row) break;
-      out.push_back(read_node(s_list_nodes_));
-    }
-    return out;
+    return sqlite::collect<Node>(s_list_nodes_, read_node);
   }
 
   Status ban_node(const std::string& node_id, const std::string& reason, std::int64_t now_ms) override {
