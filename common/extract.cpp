@@ -1,13 +1,7 @@
 #include "common/extract.h"
 
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
-#include <climits>
-#include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <unordered_map>
@@ -18,6 +12,7 @@
 #include "common/extract_main.h"
 #include "common/extract_tags.h"
 #include "common/extract_text.h"
+#include "common/html_dom.h"
 #include "common/text.h"
 
 namespace meadow::extract {
@@ -25,36 +20,6 @@ namespace {
 
 // Distinct hrefs remembered during the walk; resolution keeps at most kMaxLinks of them.
 constexpr std::size_t kMaxRawLinks = 10 * kMaxLinks;
-
-// No HTML_PARSE_NOBLANKS: it drops whitespace-only text nodes, and with them the space in
-// "<b>a</b> <i>b</i>" and the blank lines of a <pre>. XML_PARSE_HUGE because without it
-// libxml2 stops the whole parse at nesting depth 256, losing the rest of the page; the input
-// size cap bounds the tree instead, and libxml2 builds and frees deep trees without recursion.
-constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                              HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD | XML_PARSE_HUGE;
-
-struct DocFree {
-  void operator()(xmlDoc* doc) const { xmlFreeDoc(doc); }
-};
-struct ParserFree {
-  void operator()(htmlParserCtxt* ctxt) const { htmlFreeParserCtxt(ctxt); }
-};
-using DocPtr = std::unique_ptr<xmlDoc, DocFree>;
-using ParserPtr = std::unique_ptr<htmlParserCtxt, ParserFree>;
-
-void discard_error(void*, const char*, ...) {}
-
-// xmlInitParser must run once before threads parse concurrently. libxml2 keeps its generic
-// error callback per thread, so each thread that extracts silences its own.
-void prepare_libxml() {
-  static std::once_flag once;
-  std::call_once(once, [] { xmlInitParser(); });
-  thread_local bool silenced = false;
-  if (!silenced) {
-    xmlSetGenericErrorFunc(nullptr, discard_error);
-    silenced = true;
-  }
-}
 
 std::string_view as_view(const xmlChar* s) {
   return s == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(s));
@@ -358,13 +323,7 @@ Page build_page(const Input& in) {
 
   Walker walker;
   if (!decoded.text.empty()) {
-    prepare_libxml();
-    DocPtr doc;
-    if (ParserPtr parser(htmlNewParserCtxt()); parser) {
-      const std::size_t size = utf8_prefix_length(decoded.text, INT_MAX);
-      doc.reset(htmlCtxtReadMemory(parser.get(), decoded.text.data(), static_cast<int>(size), nullptr, "UTF-8",
-                                   kParseOptions));
-    }
+    HtmlDoc doc = parse_html(decoded.text);
     // A document outlives its parser context (htmlReadMemory frees its own before returning),
     // and the tree holds copies of the text, so both input buffers can go before the walk.
     std::string().swap(decoded.text);

@@ -15,7 +15,10 @@
 namespace meadow::extract {
 namespace {
 
-// The options of extract(): see common/extract.cpp for why each is (or is not) there.
+// No HTML_PARSE_NOBLANKS: it drops whitespace-only text nodes, and with them the space in
+// "<b>a</b> <i>b</i>" and the blank lines of a <pre>. XML_PARSE_HUGE because without it
+// libxml2 stops the whole parse at nesting depth 256, losing the rest of the page; the input
+// size cap bounds the tree instead, and libxml2 builds and frees deep trees without recursion.
 constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                               HTML_PARSE_COMPACT | HTML_PARSE_NODEFDTD | XML_PARSE_HUGE;
 
@@ -45,6 +48,8 @@ bool breaks_words(const xmlNode* n) {
 
 }  // namespace
 
+// xmlInitParser must run once before threads parse concurrently. libxml2 keeps its generic
+// error callback per thread, so each thread that parses silences its own.
 void prepare_libxml() noexcept {
   static std::once_flag once;
   std::call_once(once, [] { xmlInitParser(); });
@@ -59,8 +64,9 @@ void HtmlDocFree::operator()(_xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
 
 HtmlDoc parse_html(std::string_view utf8) {
   prepare_libxml();
-  // libxml2 takes an int length; larger input is cut rather than refused, as callers cap it.
-  std::size_t size = utf8.size() > static_cast<std::size_t>(INT_MAX) ? static_cast<std::size_t>(INT_MAX) : utf8.size();
+  // libxml2 takes an int length; larger input is cut (at a character boundary) rather than
+  // refused, as callers cap it.
+  const std::size_t size = utf8_prefix_length(utf8, INT_MAX);
   htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
   if (ctxt == nullptr) return nullptr;
   // An empty buffer gives no document at all; one space gives an empty one.
