@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/zstd.h"
 #include "coordinator/api/context.h"
+#include "support/api_fixture.h"
 #include "support/test_env.h"
 
 namespace meadow::coordinator {
@@ -17,33 +18,8 @@ namespace json = boost::json;
 using testing::TempDir;
 using testing::TestNode;
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public ApiFixture {
  protected:
-  void SetUp() override {
-    auto s = open_sqlite_store(SqliteOptions{dir_.file("api.db")});
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(s).value();
-    SchedulerOptions opt;
-    opt.site_rate = 1000;
-    opt.site_burst = 1000;
-    sched_ = std::make_unique<Scheduler>(*store_, clock_, opt);
-    log_.set_level(LogLevel::off);
-    ctx_ = std::make_unique<api::Context>(*store_, *sched_, clock_, coord_key_, metrics_, log_);
-    ASSERT_TRUE(store_->add_admin_key("ak", api::hash_admin_key(kAdminKey), "test", clock_.now_ms()).ok());
-  }
-
-  http::Response call(const http::Request& r) { return api::handle(r, *ctx_); }
-
-  http::Request admin(const std::string& method, const std::string& path, std::string body = "") {
-    http::Request r;
-    r.method = method;
-    r.path = path;
-    r.target = path;
-    r.body = std::move(body);
-    r.headers = {{"authorization", std::string("Bearer ") + kAdminKey}, {"content-type", "application/json"}};
-    return r;
-  }
-
   std::int64_t create_job(const std::vector<std::string>& urls, const std::string& extra = "") {
     json::array arr;
     for (const auto& u : urls) arr.emplace_back(u);
@@ -66,28 +42,8 @@ class ApiTest : public ::testing::Test {
     return parsed.ok() ? parsed->tasks : std::vector<protocol::TaskLease>{};
   }
 
-  // Status, content type and stable code of a problem answer; the detail must say something.
-  static void expect_problem(const http::Response& r, int status, const std::string& code) {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.content_type, "application/problem+json");
-    auto body = parse_json_object(r.body, "problem");
-    ASSERT_TRUE(body.ok()) << r.body;
-    EXPECT_EQ(std::string(body->at("code").as_string()), code) << r.body;
-    EXPECT_EQ(body->at("status").as_int64(), status);
-    EXPECT_GT(body->at("detail").as_string().size(), 10u) << r.body;
-  }
-
   TaskState task_state(std::int64_t id) { return store_->get_task(id)->state; }
 
-  static constexpr const char* kAdminKey = "mdw_admin_test_key_for_api";
-  TempDir dir_;
-  ManualClock clock_;
-  crypto::KeyPair coord_key_ = crypto::KeyPair::generate();
-  Metrics metrics_;
-  Logger log_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Scheduler> sched_;
-  std::unique_ptr<api::Context> ctx_;
   TestNode node_;
 };
 

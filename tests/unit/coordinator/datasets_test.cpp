@@ -18,6 +18,7 @@
 #include "coordinator/api/customers.h"
 #include "coordinator/datasets/assembler.h"
 #include "coordinator/datasets/shard_file.h"
+#include "support/api_fixture.h"
 #include "support/test_env.h"
 
 namespace meadow::coordinator {
@@ -27,20 +28,12 @@ namespace json = boost::json;
 using testing::TempDir;
 using testing::TestNode;
 
-class DatasetsTest : public ::testing::Test {
+class DatasetsTest : public ApiFixture {
  protected:
   void SetUp() override {
-    auto s = open_sqlite_store(SqliteOptions{dir_.file("c.db")});
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(s).value();
-    SchedulerOptions opt;
-    opt.site_rate = 1000;
-    opt.site_burst = 1000;
-    sched_ = std::make_unique<Scheduler>(*store_, clock_, opt);
-    log_.set_level(LogLevel::off);
-    ctx_ = std::make_unique<api::Context>(*store_, *sched_, clock_, coord_key_, metrics_, log_);
+    ApiFixture::SetUp();
+    if (HasFatalFailure()) return;
     ctx_->datasets_dir = dir_.file("datasets");
-    ASSERT_TRUE(store_->add_admin_key("ak", api::hash_admin_key(kAdminKey), "test", clock_.now_ms()).ok());
     datasets::AssemblerOptions a;
     a.dir = ctx_->datasets_dir;
     a.shard_bytes = 600;  // a few test records per shard
@@ -48,8 +41,6 @@ class DatasetsTest : public ::testing::Test {
     assembler_ = std::make_unique<datasets::Assembler>(*store_, coord_key_, clock_, log_, a);
     ASSERT_EQ(call(node_.register_request(clock_.now_ms())).status, 200);
   }
-
-  http::Response call(const http::Request& r) { return api::handle(r, *ctx_); }
 
   static http::Request request(const std::string& method, const std::string& target, const std::string& key,
                                std::string body = "", std::vector<http::Header> extra = {}) {
@@ -122,15 +113,6 @@ class DatasetsTest : public ::testing::Test {
     return ss.str();
   }
 
-  static void expect_problem(const http::Response& r, int status, const std::string& code) {
-    EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.content_type, "application/problem+json");
-    auto body = parse_json_object(r.body, "problem");
-    ASSERT_TRUE(body.ok()) << r.body;
-    EXPECT_EQ(std::string(body->at("code").as_string()), code) << r.body;
-    EXPECT_EQ(body->at("status").as_int64(), status);
-  }
-
   // A job of `pages` tasks for a new customer, crawled and assembled. Returns (key, job).
   std::pair<std::string, std::int64_t> dataset_of(int pages, const std::string& who = "acme") {
     std::string key = add_customer(who);
@@ -141,15 +123,6 @@ class DatasetsTest : public ::testing::Test {
     return {key, job};
   }
 
-  static constexpr const char* kAdminKey = "mdw_admin_test_key_datasets";
-  TempDir dir_;
-  ManualClock clock_;
-  crypto::KeyPair coord_key_ = crypto::KeyPair::generate();
-  Metrics metrics_;
-  Logger log_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Scheduler> sched_;
-  std::unique_ptr<api::Context> ctx_;
   std::unique_ptr<datasets::Assembler> assembler_;
   TestNode node_;
   std::map<std::string, std::string> customer_ids_;
