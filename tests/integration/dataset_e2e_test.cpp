@@ -25,13 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class BuyerNetwork : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -147,7 +140,7 @@ TEST_F(BuyerNetwork, ABuyersCrawlBecomesAVerifiedDatasetThatResumesWithRange) {
 
   // Break one shard off halfway; the client resumes it with Range and gets the same bytes.
   const std::string shard = out + "/records-00001.jsonl.zst";
-  const std::string whole = slurp(shard);
+  const std::string whole = testing::file_contents(shard);
   ASSERT_GT(whole.size(), 1000u);
   {
     std::ofstream part(shard + ".part", std::ios::binary);
@@ -156,7 +149,7 @@ TEST_F(BuyerNetwork, ABuyersCrawlBecomesAVerifiedDatasetThatResumesWithRange) {
   std::filesystem::remove(shard);
   auto again = client({"download", std::to_string(job_id), "--out", out});
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
-  EXPECT_EQ(slurp(shard), whole);
+  EXPECT_EQ(testing::file_contents(shard), whole);
   EXPECT_FALSE(std::filesystem::exists(shard + ".part"));
 
   // Records since a cursor, through the same client.

@@ -92,12 +92,7 @@ class NodeCliTest : public ::testing::Test {
     return ready();
   }
 
-  std::string daemon_log() const {
-    std::ifstream in(dir_.file("daemon.log"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  std::string daemon_log() const { return testing::file_contents(dir_.file("daemon.log")); }
 
   // A node database made the only way a user makes one: run the daemon until it exists.
   void make_node_db(const std::string& data_dir) {

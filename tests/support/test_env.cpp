@@ -2,12 +2,19 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "common/http_signature.h"
 #include "common/zstd.h"
 
 namespace meadow::testing {
+
+std::string file_contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");

@@ -13,6 +13,9 @@
 
 namespace meadow::testing {
 
+// The bytes of a file; empty when it cannot be read.
+std::string file_contents(const std::string& path);
+
 // A fresh directory under $TMPDIR, removed with everything in it when destroyed.
 class TempDir {
  public:

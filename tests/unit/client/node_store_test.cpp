@@ -59,11 +59,6 @@ std::int64_t add_ok(NodeStore& s, const Contribution& c, std::string_view frame)
   return id.ok() ? *id : 0;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Runs SQL on the file through a connection of its own, as another program would.
 void raw_exec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -464,7 +459,7 @@ TEST(NodeStore, RefusesAFileThatIsNotSqlite) {
   EXPECT_EQ(s.error().code, "bad-store");
   EXPECT_NE(s.error().message.find("not a Meadow node store"), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find(path), std::string::npos);
-  EXPECT_EQ(read_file(path), junk);
+  EXPECT_EQ(testing::file_contents(path), junk);
   EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
 }
 

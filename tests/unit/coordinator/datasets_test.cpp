@@ -106,13 +106,6 @@ class DatasetsTest : public ApiFixture {
     return out;
   }
 
-  static std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
   // A job of `pages` tasks for a new customer, crawled and assembled. Returns (key, job).
   std::pair<std::string, std::int64_t> dataset_of(int pages, const std::string& who = "acme") {
     std::string key = add_customer(who);
@@ -152,7 +145,7 @@ TEST_F(DatasetsTest, AFinishedJobBecomesSignedSeekableShardsWithAMerkleRootAndDu
   std::int64_t counted = 0;
   for (const auto& s : shards) {
     const auto& o = s.as_object();
-    std::string file = read_file(dir_.file("datasets/" + std::to_string(job) + "/" + std::string(o.at("name").as_string())));
+    std::string file = testing::file_contents(dir_.file("datasets/" + std::to_string(job) + "/" + std::string(o.at("name").as_string())));
     EXPECT_EQ(static_cast<std::int64_t>(file.size()), o.at("bytes").as_int64());
     EXPECT_EQ(crypto::sha256_hex(file), std::string(o.at("sha256").as_string()));
     // Independent frames of two records each, listed in the seek table.
