@@ -195,9 +195,10 @@ Status check_quota(const Caller& c, Context& ctx, const JobSpec& spec) {
   MEADOW_ASSIGN(auto jobs, ctx.store.list_jobs(c.customer_id));
   std::int64_t active = 0, pages = 0;
   for (const auto& j : jobs) {
-    if (j.state == JobState::active || j.state == JobState::paused) ++active;
-    pages += std::max(j.counts.total(), j.state == JobState::active || j.state == JobState::paused
-                                            ? planned_pages(j.spec) : j.counts.total());
+    // A running job holds its whole page budget; a finished one only the pages it had.
+    const bool running = j.state == JobState::active || j.state == JobState::paused;
+    active += running ? 1 : 0;
+    pages += running ? std::max(j.counts.total(), planned_pages(j.spec)) : j.counts.total();
   }
   if (active >= cust.max_active_jobs) {
     return make_error(ErrorKind::forbidden, "over-quota",
