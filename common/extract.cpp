@@ -13,6 +13,7 @@
 #include "common/extract_tags.h"
 #include "common/extract_text.h"
 #include "common/html_dom.h"
+#include "common/selector.h"
 #include "common/text.h"
 
 namespace meadow::extract {
@@ -329,6 +330,12 @@ Page build_page(const Input& in) {
     std::string().swap(decoded.text);
     if (doc) {
       walker.run(doc->children);
+      page.meta = read_metadata(doc.get(), in.url);
+      if (in.fields != nullptr && !in.fields->empty()) {
+        FieldValues values = evaluate_fields(*in.fields, doc.get());
+        page.fields = std::move(values.values);
+        page.field_problems = std::move(values.problems);
+      }
       MainContent main = main_content(doc->children);
       page.text = std::move(main.text);
       if (!main.heading.empty()) walker.h1 = std::move(main.heading);

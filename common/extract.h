@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/extract_meta.h"
+#include "common/protocol.h"
 #include "common/result.h"
 
 namespace meadow::extract {
@@ -37,6 +39,9 @@ struct Input {
                                       // unless the page has a <base href>
   std::string_view content_type;      // the whole Content-Type header value; may be empty
   std::string_view content_language;  // the Content-Language header; may be empty
+  // The job's field selectors, evaluated on the same parse (see common/selector.h); may be
+  // null or empty.
+  const std::vector<protocol::FieldSelector>* fields = nullptr;
 };
 
 struct Page {
@@ -79,6 +84,13 @@ struct Page {
   // one when empty). Only http(s) URLs: javascript:, mailto:, data: and the like, and
   // same-page fragment links ("#top"), are dropped. At most kMaxLinks.
   std::vector<Link> links;
+  // Author, dates, site name, JSON-LD and Open Graph: see common/extract_meta.h.
+  Metadata meta;
+  // The values of Input::fields by field name (a string for one value, an array for several;
+  // fields without a value left out), and one line per field whose selector failed on this
+  // page ("price: selector-too-expensive ..."), for the node's activity log.
+  boost::json::object fields;
+  std::vector<std::string> field_problems;
 };
 
 // Extracts a page. Hostile input never fails it: an empty, binary or broken body gives a

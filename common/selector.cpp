@@ -297,6 +297,22 @@ Status check_field_selectors(const std::vector<protocol::FieldSelector>& fields)
   return ok_status();
 }
 
+Result<std::vector<protocol::FieldSelector>> parse_field_options(const std::vector<std::string>& options) {
+  boost::json::array fields;
+  for (const std::string& option : options) {
+    const std::size_t eq = option.find('=');
+    const std::size_t colon = eq == std::string::npos ? eq : option.find(':', eq);
+    if (colon == std::string::npos)
+      return make_error(ErrorKind::invalid, "bad-field", "--field '" + option + "' must look like name=css:span.price");
+    fields.push_back(boost::json::object{{"name", option.substr(0, eq)},
+                                         {"kind", option.substr(eq + 1, colon - eq - 1)},
+                                         {"expr", option.substr(colon + 1)}});
+  }
+  MEADOW_ASSIGN(auto parsed, protocol::parse_field_selectors(fields));
+  MEADOW_TRY(check_field_selectors(parsed));
+  return parsed;
+}
+
 boost::json::value field_json(const std::vector<std::string>& values) {
   if (values.size() == 1) return boost::json::value(values.front());
   boost::json::array a;

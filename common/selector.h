@@ -94,6 +94,10 @@ Result<std::vector<std::string>> evaluate(const Selector& selector, const _xmlDo
 // (code "bad-selector") names the field: "fields[2] (price): css: unexpected ']' at column 7".
 Status check_field_selectors(const std::vector<protocol::FieldSelector>& fields);
 
+// Fields given on a command line as "name=kind:expr" ("price=css:span.price",
+// "title=xpath://h1"), checked as a job's are.
+Result<std::vector<protocol::FieldSelector>> parse_field_options(const std::vector<std::string>& options);
+
 // How a field shows in record.fields: one value as a string, several as an array of strings.
 // A field with no value is left out of the record (the caller skips an empty `values`).
 boost::json::value field_json(const std::vector<std::string>& values);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/json.h"
+#include "common/selector.h"
 #include "coordinator/api/context.h"
 #include "coordinator/api/customers.h"
 #include "coordinator/service.h"
@@ -346,20 +347,11 @@ Result<JobSpec> job_spec_from_args(const Args& a) {
   MEADOW_TRY(number("--replication", "replication_rate"));
   if (const std::string* v = a.get("--scope")) o["scope"] = *v;
   if (const std::string* v = a.get("--owner")) o["owner"] = *v;
-  boost::json::array fields;
+  std::vector<std::string> field_options;
   auto range = a.options.equal_range("--field");
-  for (auto it = range.first; it != range.second; ++it) {
-    const std::string& f = it->second;
-    auto eq = f.find('=');
-    auto colon = f.find(':', eq == std::string::npos ? 0 : eq);
-    if (eq == std::string::npos || colon == std::string::npos) {
-      return make_error(ErrorKind::invalid, "usage", "--field '" + f + "' must look like name=css:.price");
-    }
-    fields.push_back(boost::json::object{{"name", f.substr(0, eq)},
-                                         {"kind", f.substr(eq + 1, colon - eq - 1)},
-                                         {"expr", f.substr(colon + 1)}});
-  }
-  o["fields"] = std::move(fields);
+  for (auto it = range.first; it != range.second; ++it) field_options.push_back(it->second);
+  MEADOW_ASSIGN(auto fields, extract::parse_field_options(field_options));
+  o["fields"] = protocol::to_json_array(fields);
   return job_spec_from_json(o);
 }
 

@@ -383,6 +383,7 @@ struct Engine::Impl {
     Contribution c = contribution_of(lease, r, framed);
     auto added = store->add(c, framed.frame);
     if (!added.ok()) note_error("the outbox could not store a result: " + added.error().message);
+    for (const std::string& problem : framed.field_problems) log.warn(kLog, "field " + problem + " on " + lease.url);
     day_bytes += r.wire_bytes;
     month_bytes += r.wire_bytes;
     log.info(kLog, c.outcome + " " + lease.url + (r.http_status ? " " + std::to_string(r.http_status) : "") +

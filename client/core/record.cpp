@@ -19,6 +19,14 @@ void add_page_fields(json::object& r, const extract::Page& page, std::string_vie
     links.push_back(json::object{{"url", l.url}, {"text", l.text}, {"internal", l.internal}});
   }
   r["links"] = std::move(links);
+  const extract::Metadata& meta = page.meta;
+  if (!meta.author.empty()) r["author"] = meta.author;
+  if (!meta.published.empty()) r["published"] = meta.published;
+  if (!meta.modified.empty()) r["modified"] = meta.modified;
+  if (!meta.site_name.empty()) r["site_name"] = meta.site_name;
+  if (!meta.json_ld.empty()) r["jsonld"] = json::array(meta.json_ld.begin(), meta.json_ld.end());
+  if (!meta.opengraph.empty()) r["opengraph"] = extract::opengraph_json(meta.opengraph);
+  if (!page.fields.empty()) r["fields"] = page.fields;
   r["body_sha256"] = crypto::sha256_hex(body);
   r["text_sha256"] = crypto::sha256_hex(page.text);
   r["simhash"] = extract::simhash_hex(extract::simhash(page.text));
@@ -59,9 +67,10 @@ FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fe
   line.outcome = fetch.outcome;
   line.reason = fetch.reason_code.empty() ? fetch.reason : fetch.reason_code + ": " + fetch.reason;
   if (fetch.outcome == protocol::Outcome::ok) {
-    extract::Input in{fetch.body, fetch.final_url, fetch.content_type_header, fetch.content_language};
+    extract::Input in{fetch.body, fetch.final_url, fetch.content_type_header, fetch.content_language, &task.fields};
     auto page = extract::extract(in);
     if (page.ok()) {
+      out.field_problems = std::move(page->field_problems);
       const json::object record = build_record(task, fetch, *page, node_id);
       out.record_id = std::string(record.at("record_id").get_string());
       out.frame = zstd::compress(protocol::signed_ok_line_json(task.task_id, task.token, record, key) + "\n");

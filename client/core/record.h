@@ -14,8 +14,9 @@
 
 namespace meadow::client {
 
-// What the page itself yields: lang, title, description, canonical_url, text, links, the
-// body and text hashes, simhash and extractor. `meadow-node extract` prints just these.
+// What the page itself yields: lang, title, description, canonical_url, text, links, author,
+// published, modified, site_name, jsonld, opengraph, the job's fields, the body and text
+// hashes, simhash and extractor. `meadow-node extract` prints just these.
 void add_page_fields(boost::json::object& r, const extract::Page& page, std::string_view body);
 
 // The record for a fetched page. record_id is derived from (node, task, token), so a
@@ -29,6 +30,7 @@ struct FramedResult {
   std::string frame;
   std::string record_id;  // empty when there is no record
   std::string error;      // why extraction failed (the line then reports "failed")
+  std::vector<std::string> field_problems;  // job fields whose selector failed on this page
 };
 FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fetch, const crypto::KeyPair& key,
                           const std::string& node_id);

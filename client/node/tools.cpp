@@ -13,6 +13,7 @@
 #include "common/extract.h"
 #include "common/json.h"
 #include "common/robots.h"
+#include "common/selector.h"
 #include "common/url.h"
 
 namespace meadow::node {
@@ -49,12 +50,15 @@ Result<std::string> read_input(const std::string& path, std::size_t max) {
 
 int cmd_extract(const std::vector<std::string>& argv) {
   static const char* help =
-      "usage: meadow-node extract [--url URL] [--content-type TYPE] [FILE | -]\n\n"
+      "usage: meadow-node extract [--url URL] [--content-type TYPE] [--field NAME=KIND:EXPR]... [FILE | -]\n\n"
       "Prints the record for one saved HTML page as JSON: title, text, links, lang, description,\n"
-      "canonical_url, charset, hashes and simhash. Reads standard input when FILE is - or absent.\n"
+      "canonical_url, author, published, modified, site_name, jsonld, opengraph, charset, hashes and\n"
+      "simhash. Reads standard input when FILE is - or absent.\n"
       "  --url URL            where the page came from: resolves relative links (default http://localhost/)\n"
-      "  --content-type TYPE  the Content-Type it was served with, e.g. 'text/html; charset=windows-1252'\n";
-  Args args(argv, {"--url", "--content-type"}, {"--help"});
+      "  --content-type TYPE  the Content-Type it was served with, e.g. 'text/html; charset=windows-1252'\n"
+      "  --field NAME=KIND:EXPR  a job field to fill, KIND css or xpath, e.g. price=css:span.price\n"
+      "                       or sizes=xpath://select[@name='size']/option; repeatable\n";
+  Args args(argv, {"--url", "--content-type", "--field"}, {"--help"});
   int code = 0;
   if (handle_help_or_error(args, help, code)) return code;
   if (args.positional().size() > 1) return fail("extract", "give one FILE (or - for standard input)");
@@ -64,9 +68,12 @@ int cmd_extract(const std::vector<std::string>& argv) {
   if (!u.ok()) return fail("extract", "--url: " + u.error().message);
   auto body = read_input(path, 64u << 20);
   if (!body.ok()) return fail("extract", body.error().message);
+  auto fields = extract::parse_field_options(args.all("--field"));
+  if (!fields.ok()) return fail("extract", fields.error().message);
   const std::string content_type = args.get("--content-type");
-  auto page = extract::extract({*body, u->normalized, content_type, ""});
+  auto page = extract::extract({*body, u->normalized, content_type, "", &*fields});
   if (!page.ok()) return fail("extract", page.error().message);
+  for (const std::string& problem : page->field_problems) std::fprintf(stderr, "meadow-node extract: field %s\n", problem.c_str());
   boost::json::object r;
   r["url"] = u->normalized;
   if (!page->charset.empty()) r["charset"] = page->charset;

@@ -1,6 +1,7 @@
 #include "coordinator/store/job_codec.h"
 
 #include "common/json.h"
+#include "common/selector.h"
 
 namespace meadow::coordinator {
 namespace json = boost::json;
@@ -60,6 +61,7 @@ Result<JobSpec> job_spec_from_json(const json::object& obj) {
   if (f.ok() && !parse_crawl_scope(scope, s.scope)) f.fail("scope", "must be \"listed\" or \"site\"");
   if (!f.ok()) return f.error();
   MEADOW_ASSIGN(s.fields, protocol::parse_field_selectors(fields));
+  MEADOW_TRY(extract::check_field_selectors(s.fields));
   return s;
 }
 

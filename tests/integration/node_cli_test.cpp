@@ -358,6 +358,48 @@ TEST_F(NodeCliTest, ExtractSurvivesEmptyAndBinaryInput) {
   }
 }
 
+TEST_F(NodeCliTest, ExtractFillsFieldsAndReadsTheStructuredData) {
+  const std::string page =
+      "<html><head><title>Scythe | Tool Barn</title>"
+      "<meta property=\"og:site_name\" content=\"Tool Barn\"><meta property=\"og:type\" content=\"product\">"
+      "<meta property=\"og:image\" content=\"https://img.example/1.jpg\">"
+      "<meta property=\"og:image\" content=\"https://img.example/2.jpg\">"
+      "<meta property=\"product:price:amount\" content=\"89.00\">"
+      "<script type=\"application/ld+json\">{\"@type\":\"Product\",\"name\":\"Scythe\","
+      "\"offers\":{\"price\":\"89.00\"}}</script>"
+      "<script type=\"application/ld+json\">{\"@type\":\"Article\",\"author\":{\"name\":\"Ada Brook\"},"
+      "\"datePublished\":\"2025-03-02T09:00:00Z\",\"dateModified\":\"2025-04-01\"}</script></head>"
+      "<body><h1>Scythe</h1><p>An Austrian scythe for hay meadows, with a hand-forged blade that holds its edge "
+      "through a whole morning of mowing.</p><span class=\"price\">89.00</span>"
+      "<ul class=\"sizes\"><li>60 cm</li><li>70 cm</li><li>80 cm</li></ul></body></html>";
+  auto file = write("scythe.html", page);
+  auto r = node({"extract", "--url", "https://shop.example/scythe", "--field", "price=css:span.price", "--field",
+                 "sizes=xpath://ul[@class='sizes']/li", "--field", "colour=css:.colour", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json::object o = parse(r.out);
+  EXPECT_EQ(meadow::canonical_json(o["fields"]), R"({"price":"89.00","sizes":["60 cm","70 cm","80 cm"]})")
+      << "one value is a string, several an array, none left out";
+  EXPECT_EQ(o["author"], "Ada Brook");
+  EXPECT_EQ(o["published"], "2025-03-02T09:00:00Z");
+  EXPECT_EQ(o["modified"], "2025-04-01");
+  EXPECT_EQ(o["site_name"], "Tool Barn");
+  ASSERT_TRUE(o["jsonld"].is_array());
+  EXPECT_EQ(o["jsonld"].as_array().size(), 2u);
+  EXPECT_EQ(o["jsonld"].as_array()[0].as_object().at("offers").as_object().at("price"), "89.00");
+  EXPECT_EQ(meadow::canonical_json(o["opengraph"]),
+            R"({"image":["https://img.example/1.jpg","https://img.example/2.jpg"],"product:price:amount":"89.00",)"
+            R"("site_name":"Tool Barn","type":"product"})");
+
+  // A bad selector is refused before the page is read, and says which field and where.
+  auto bad = node({"extract", "--field", "price=css:span[price", file});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(bad.out.empty());
+  EXPECT_TRUE(contains(bad.err, "fields[0] (price)")) << bad.err;
+  auto malformed = node({"extract", "--field", "price", file});
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_TRUE(contains(malformed.err, "name=css:")) << malformed.err;
+}
+
 TEST_F(NodeCliTest, ExtractRefusesBadInputWithExit2) {
   auto file = write("page.html", kPage);
   auto missing = node({"extract", dir_.file("nope.html")});

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <boost/json/serialize.hpp>
 #include <thread>
 
 #include "common/json.h"
@@ -97,7 +98,8 @@ class NodeNetwork : public ::testing::Test {
 
 TEST_F(NodeNetwork, TwoNodesCrawlTheDemoSiteOneValidRecordPerAllowedPageAndNothingDisallowedIsRequested) {
   ASSERT_TRUE(coordinator_.start().ok());
-  add_job({site_.url("/")}, {"--scope", "site", "--max-depth", "3", "--max-pages", "200", "--site-rate", "100"});
+  add_job({site_.url("/")}, {"--scope", "site", "--max-depth", "3", "--max-pages", "200", "--site-rate", "100", "--field",
+                             "heading=css:h1", "--field", "post_times=xpath://div[@class='post-meta']/time/@datetime"});
   auto alice = start_node("alice");
   auto bob = start_node("bob");
   ASSERT_TRUE(wait_job_done(120s)) << coordinator_.cli({"job", "show", "1"}).out;
@@ -122,6 +124,7 @@ TEST_F(NodeNetwork, TwoNodesCrawlTheDemoSiteOneValidRecordPerAllowedPageAndNothi
   auto results = (*store)->results(1, 0, 10'000);
   ASSERT_TRUE(results.ok());
   std::map<std::string, int> records_per_url;
+  std::map<std::string, boost::json::object> record_of;
   std::filesystem::create_directories(dir_.file("samples"));
   std::ofstream ndjson(dir_.file("samples/record--e2e.ndjson"));
   std::set<std::string> nodes;
@@ -129,6 +132,7 @@ TEST_F(NodeNetwork, TwoNodesCrawlTheDemoSiteOneValidRecordPerAllowedPageAndNothi
     auto rec = parse_json_object(r.record_json, "record");
     ASSERT_TRUE(rec.ok());
     records_per_url[std::string(rec->at("url").get_string())]++;
+    record_of[std::string(rec->at("url").get_string())] = *rec;
     nodes.insert(r.node_id);
     ndjson << r.record_json << "\n";
   }
@@ -139,6 +143,23 @@ TEST_F(NodeNetwork, TwoNodesCrawlTheDemoSiteOneValidRecordPerAllowedPageAndNothi
                            "/private/press.html"}) {
     EXPECT_EQ(records_per_url[site_.url(page)], 1) << page;
   }
+  // The page's metadata and the job's fields come with the record, from the same parse.
+  auto json_string = [](const boost::json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string("(none)");
+  };
+  const auto& article = record_of[site_.url("/articles/1.html")];
+  EXPECT_EQ(json_string(article, "author"), "Maren Lindqvist");
+  EXPECT_EQ(json_string(article, "published"), "2024-07-28");
+  ASSERT_TRUE(article.contains("fields"));
+  EXPECT_EQ(boost::json::serialize(article.at("fields")),
+            R"({"heading":"Cutting the hay meadow late: what our first year taught us"})");
+  const auto& thread = record_of[site_.url("/forum/thread-1.html")];
+  ASSERT_TRUE(thread.contains("fields"));
+  const auto& times = thread.at("fields").at("post_times");
+  ASSERT_TRUE(times.is_array()) << boost::json::serialize(times);
+  EXPECT_GE(times.as_array().size(), 7u);
+  EXPECT_EQ(times.as_array()[0], "2024-02-11T19:42");
   for (const char* never : {"/private/secret.html", "/no-meadow/page.html", "/files/report.pdf", "/files/logo.png"}) {
     EXPECT_EQ(records_per_url.count(site_.url(never)), 0u) << never;
   }

@@ -263,9 +263,27 @@ TEST_F(ApiTest, JobCreationRefusesBadUrlsAndBadFields) {
       {R"({"name":"x","urls":["https://a.example/"],"fields":[{"name":"Price!","kind":"css","expr":".p"}]})", 400, "bad-field"},
       {R"({"urls":["https://a.example/"]})", 400, "missing-field"},
       {R"({"name":"x","urls":"https://a.example/"})", 400, "bad-field"},
+      {R"({"name":"x","urls":["https://a.example/"],"fields":[{"name":"p","kind":"css","expr":"span[price"}]})", 400,
+       "bad-selector"},
+      {R"({"name":"x","urls":["https://a.example/"],"fields":[{"name":"p","kind":"xpath","expr":"//div[@"}]})", 400,
+       "bad-selector"},
   };
   for (const auto& c : cases) expect_problem(call(admin("POST", "/v1/admin/jobs", c.body)), c.status, c.code);
   EXPECT_TRUE(store_->list_jobs("")->empty());
+}
+
+TEST_F(ApiTest, ABadSelectorIsNamedWithItsFieldAndColumn) {
+  const std::string body = R"({"name":"x","urls":["https://a.example/"],"fields":[)"
+                           R"({"name":"title","kind":"css","expr":"h1"},{"name":"price","kind":"css","expr":"span:hover"}]})";
+  auto r = call(admin("POST", "/v1/admin/jobs", body));
+  expect_problem(r, 400, "bad-selector");
+  EXPECT_NE(r.body.find("fields[1] (price)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(":hover"), std::string::npos) << r.body;
+  EXPECT_TRUE(store_->list_jobs("")->empty());
+  // The same fields with a selector the node can run make a job.
+  const std::string good = R"({"name":"x","urls":["https://a.example/"],"fields":[)"
+                           R"({"name":"title","kind":"css","expr":"h1"},{"name":"price","kind":"xpath","expr":"//span[@class='p']"}]})";
+  EXPECT_EQ(call(admin("POST", "/v1/admin/jobs", good)).status, 201);
 }
 
 TEST_F(ApiTest, AdminEndpointsNeedTheAdminKey) {
