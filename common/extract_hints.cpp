@@ -72,6 +72,7 @@ constexpr std::array kPatterns = {
     Pattern{"comment", Match::contains, kHintComment},
     Pattern{"disqus", Match::contains, kHintComment},
     Pattern{"respond", Match::exact, kHintComment},
+    Pattern{"reviews", Match::contains, kHintComment},
     Pattern{"related", Match::contains, kHintRelated},
     Pattern{"recommend", Match::prefix, kHintRelated},
     Pattern{"trending", Match::contains, kHintRelated},

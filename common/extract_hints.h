@@ -13,7 +13,8 @@ namespace meadow::extract {
 enum Hint : std::uint16_t {
   kHintHidden = 1 << 0,      // hidden attribute, inline display:none / visibility:hidden, aria-hidden
   kHintBoiler = 1 << 1,      // navigation, menus, footers, share bars, cookie banners, ads, widgets
-  kHintComment = 1 << 2,     // comments and replies: content on a forum, furniture under an article
+  kHintComment = 1 << 2,     // comments, replies and customer reviews: content on a forum, furniture
+                             // under an article or a product
   kHintRelated = 1 << 3,     // related, recommended or popular links and teasers
   kHintContent = 1 << 4,     // article body, post content, entry, description
   kHintMain = 1 << 5,        // role=main

@@ -58,6 +58,7 @@ enum : std::uint8_t {
   kCommentRoot = 4,  // outermost element of a comment section
   kLinkBlock = 8,    // outermost block made mostly of links
   kNamed = 16,       // named like furniture (class/id); pruned inside the main subtree
+  kSectioned = 32,   // inside an article, section, aside, nav or main
 };
 
 struct Node {
@@ -225,13 +226,18 @@ void Finder::prune_furniture() {
       continue;
     }
     if (i == 0 || n.role == Role::body || n.role == Role::html) continue;
+    const Node& parent = nodes_[n.parent];
+    if ((parent.state & kSectioned) || parent.role == Role::article || parent.role == Role::section ||
+        parent.role == Role::main || parent.role == Role::chrome || (parent.hints & kHintMain))
+      n.state |= kSectioned;
     bool furniture = false;
     const bool landmark = (n.hints & kHintMain) || n.role == Role::main;
     if (n.hints & kHintHidden) {
       furniture = true;
     } else if (n.role == Role::wrapper) {
       furniture = n.raw_text < kWrapperTextBytes;
-    } else if (n.role == Role::button || n.role == Role::chrome || (n.hints & kHintChromeRole)) {
+    } else if (n.role == Role::button || n.role == Role::chrome || (n.hints & kHintChromeRole) ||
+               (n.role == Role::banner && !(n.state & kSectioned))) {
       furniture = !dominant(i) && !landmark;
     } else if ((n.hints & (kHintBoiler | kHintRelated)) && !dominant(i) && !landmark) {
       n.state |= kNamed;
@@ -250,11 +256,12 @@ void Finder::prune_furniture() {
 // Comment sections go when the rest of the page outweighs them.
 void Finder::prune_comments() {
   total();
+  // Measured in text outside links: menus and lists of other threads are not a text of their own.
   std::uint64_t comments = 0;
   for (const Node& n : nodes_)
-    if ((n.state & kCommentRoot) && !(n.state & kPruned)) comments += n.text;
+    if ((n.state & kCommentRoot) && !(n.state & kPruned)) comments += n.text - n.link;
   if (comments == 0) return;
-  const std::uint64_t rest = nodes_[0].text - comments;
+  const std::uint64_t rest = nodes_[0].text - nodes_[0].link - comments;
   if (static_cast<double>(rest) < kCommentsOutweighed * static_cast<double>(comments) && rest < kProseBytes) return;
   for (Node& n : nodes_)
     if ((n.state & kCommentRoot) || (n.parent != kNone && (nodes_[n.parent].state & kPruned))) n.state |= kPruned;

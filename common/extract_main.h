@@ -3,12 +3,15 @@
 // comment forms) left out.
 //
 // How it decides, in linear passes over a compact table of the page's elements:
-//  1. Prune furniture: chrome elements (nav, header, footer, aside, dialog; small forms and
-//     noscripts), hidden ones, ARIA landmark roles that are not content, and class/id names
-//     used for furniture. A name never prunes an element that holds most of the page's text
-//     or the page's <main> (themes put "has-sidebar" on the whole page). Comment sections are
-//     pruned only when the rest of the page outweighs them or holds a long text of its own
-//     (an article): on a forum, where the opening post is short, they are the content.
+//  1. Prune furniture: chrome elements (nav, aside, dialog; header and footer unless inside an
+//     article, section, aside, nav or main, where they belong to that part, as in HTML's
+//     banner rule; small forms and noscripts), hidden ones, ARIA landmark roles that are not
+//     content, and class/id names used for furniture. A name never prunes an element that
+//     holds most of the page's text or the page's <main> (themes put "has-sidebar" on the
+//     whole page). Comment sections (customer reviews count as comments) are pruned only when
+//     the rest of the page outweighs them or holds a long text of its own (an article), both
+//     counted in text outside links: on a forum, where the opening post is short, they are
+//     the content.
 //  2. Prune link lists: blocks whose text is mostly anchor text (menus, tag clouds, "more
 //     stories"), unless that would leave almost nothing (a link directory is its links).
 //  3. Pick the best subtree: walk down from <main> (or the document) while one child holds

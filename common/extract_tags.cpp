@@ -11,7 +11,8 @@ const Tag& classify(const unsigned char* name) noexcept {
     for (const char* n : {"script", "style", "template", "svg", "math", "iframe", "object", "embed", "canvas", "audio",
                           "video", "textarea", "select", "noembed", "noframes", "datalist", "input"})
       t[n] = {Role::skip, Break::none};
-    for (const char* n : {"nav", "header", "footer", "aside", "dialog"}) t[n] = {Role::chrome, Break::line};
+    for (const char* n : {"nav", "aside", "dialog"}) t[n] = {Role::chrome, Break::line};
+    for (const char* n : {"header", "footer"}) t[n] = {Role::banner, Break::line};
     t["form"] = {Role::wrapper, Break::line};
     t["noscript"] = {Role::wrapper, Break::line};
     t["head"] = {Role::head, Break::none};
@@ -21,10 +22,11 @@ const Tag& classify(const unsigned char* name) noexcept {
     for (const char* n : {"h2", "h3", "h4", "h5", "h6"}) t[n] = {Role::heading, Break::paragraph};
     for (const char* n : {"ul", "ol", "dl", "menu"}) t[n] = {Role::list, Break::paragraph};
     for (const char* n : {"li", "dt", "dd"}) t[n] = {Role::list_item, Break::line};
-    for (const char* n : {"div", "tr", "section", "figcaption", "caption", "summary", "legend", "option", "optgroup",
+    for (const char* n : {"div", "tr", "figcaption", "caption", "summary", "legend", "option", "optgroup",
                           "thead", "tbody", "tfoot", "center", "hgroup", "search", "dir", "frameset"})
       t[n] = {Role::plain, Break::line};
     t["table"] = {Role::table, Break::paragraph};
+    t["section"] = {Role::section, Break::line};
     t["main"] = {Role::main, Break::line};
     t["article"] = {Role::article, Break::line};
     t["body"] = {Role::body, Break::line};

@@ -12,7 +12,9 @@ namespace meadow::extract {
 enum class Role : std::uint8_t {
   plain,
   skip,     // not rendered as text and holding nothing we read: not entered at all
-  chrome,   // page furniture (nav, header, footer, aside, dialog): its text is not content
+  chrome,   // page furniture (nav, aside, dialog): its text is not content
+  banner,   // header or footer: the page's furniture, unless inside an article, section, aside, nav
+            // or main, where it is that part's own heading or byline (HTML's banner rule)
   wrapper,  // form or noscript: furniture when small, the page itself when it wraps a lot of text
   head,
   title,
@@ -28,6 +30,7 @@ enum class Role : std::uint8_t {
   html,
   body,
   img,
+  section,  // <section>
   main,     // <main>: the document says this is its main content
   article,  // <article>: a self-contained composition (a post, a story, a card)
   list,     // ul, ol, dl, menu

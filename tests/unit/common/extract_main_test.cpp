@@ -111,6 +111,31 @@ TEST(ExtractMain, ProductPageKeepsDescriptionAndSpecs) {
   EXPECT_FALSE(has(p.text, "Day Pack 18")) << p.text;
 }
 
+TEST(ExtractMain, CustomerReviewsUnderAProductAreLeftOut) {
+  std::string html = "<body>" + kHeader + "<main><h1>Camp Stove</h1><div class=description><p>" +
+                     prose("camp stove") + "</p><p>" + prose("burner") + "</p></div><div id=customer-reviews>";
+  for (int i = 0; i < 3; ++i)
+    html += "<div class=review><p>Review " + std::to_string(i) + ": " + prose("stove I bought") + "</p></div>";
+  html += "</div></main>" + kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The burner has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "Review 1")) << p.text;
+}
+
+TEST(ExtractMain, HeadersOfArticlesInAListingAreKept) {
+  // Only the page's own <header> is furniture; one inside an <article> holds that item's title.
+  std::string html = "<body>" + kHeader + "<main><h1>Topic: harbors</h1>";
+  for (int i = 0; i < 6; ++i)
+    html += "<article><header><a href=/n/" + std::to_string(i) + ">Headline number " + std::to_string(i) +
+            " about the harbor</a></header><p>Teaser " + std::to_string(i) +
+            ": the boats came back early this year.</p></article>";
+  html += "</main>" + kFooter + "</body>";
+  const Page p = run(html);
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(has(p.text, "Headline number " + std::to_string(i))) << p.text;
+  EXPECT_FALSE(has(p.text, "About us")) << p.text;
+  EXPECT_FALSE(has(p.text, "Copyright")) << p.text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)

@@ -446,7 +446,7 @@ TEST(ExtractSimhash, HexIsSixteenLowerCaseDigits) {
 
 TEST(ExtractIdentity, NameAndVersion) {
   EXPECT_STREQ(kExtractorName, "meadow-extract");
-  EXPECT_STREQ(kExtractorVersion, "0.2.0");
+  EXPECT_STREQ(kExtractorVersion, "0.3.0");
 }
 
 }  // namespace
