@@ -99,7 +99,9 @@ Result<std::int64_t> Assembler::seal_due() {
       ++sealed;
       wrote = true;
     }
-    if (bytes > 0 && job_over(job)) {
+    // The oldest entry's age says when to seal a part shard, unless full ones just went.
+    const bool waited = !wrote && options_.seal_after_ms > 0 && clock_.now_ms() - u.oldest_ms >= options_.seal_after_ms;
+    if (bytes > 0 && (job_over(job) || waited)) {
       MEADOW_ASSIGN(std::int64_t done, seal_one(job, INT64_MAX));
       if (done > 0) {
         ++sealed;

@@ -4,7 +4,8 @@
 //          the SHA-256 of its record line (a Merkle leaf); a record whose page (final URL) and
 //          text hash are already in the dataset is dropped as a duplicate.
 //  seal    a job's unsealed entries become a shard file once they pass `shard_bytes` of NDJSON,
-//          or when the job is over (done or cancelled, nothing leased). The file is written
+//          or when the job is over (done or cancelled, nothing leased), or when the oldest has
+//          waited `seal_after_ms` since it was accepted. The file is written
 //          and synced first, then recorded in the store with its entries; then the manifest
 //          and card are rewritten. A crash between the steps leaves a file the store does not
 //          know, which the next pass overwrites with the same bytes.
@@ -30,6 +31,9 @@ namespace meadow::coordinator::datasets {
 struct AssemblerOptions {
   std::string dir;                          // datasets root
   std::int64_t shard_bytes = 64ll << 20;    // raw NDJSON bytes per shard (at least)
+  // Entries accepted this long ago are sealed even when they do not fill a shard, so a long
+  // slow job's records become downloadable shards; 0: only shard_bytes or the job's end.
+  std::int64_t seal_after_ms = 600'000;
   ShardOptions shard;
   std::int64_t period_ms = 1000;
   int ingest_batch = 500;

@@ -115,11 +115,13 @@ class Catalog {
   // a duplicate. Returns how many were dropped.
   virtual Result<std::int64_t> ingest(const std::vector<DatasetEntry>& entries, std::int64_t through_seq,
                                       std::int64_t now_ms) = 0;
-  // Jobs with unsealed entries, and for each the unsealed count and bytes.
+  // Jobs with unsealed entries, and for each the unsealed count and bytes and when the oldest
+  // of them was accepted.
   struct Unsealed {
     std::int64_t job_id = 0;
     std::int64_t records = 0;
     std::int64_t bytes = 0;
+    std::int64_t oldest_ms = 0;
   };
   virtual Result<std::vector<Unsealed>> unsealed() = 0;
   // Unsealed entries of a job after `after_seq` with their records, in order, at most `limit`.

@@ -36,7 +36,8 @@ class SqliteCatalog final : public Catalog {
         {&s_insert_entry_, "INSERT OR IGNORE INTO dataset_entries(job_id, seq, url, text_sha256, leaf, bytes) VALUES(?1,?2,?3,?4,?5,?6)"},
         {&s_touch_dataset_, "INSERT INTO datasets(job_id, records, duplicates, updated_ms) VALUES(?1,?2,?3,?4) "
                             "ON CONFLICT(job_id) DO UPDATE SET records=records+?2, duplicates=duplicates+?3, updated_ms=?4"},
-        {&s_unsealed_, "SELECT job_id, COUNT(*), SUM(bytes) FROM dataset_entries WHERE shard<0 GROUP BY job_id ORDER BY job_id"},
+        {&s_unsealed_, "SELECT e.job_id, COUNT(*), SUM(e.bytes), MIN(r.accepted_ms) FROM dataset_entries e "
+                       "JOIN results r ON r.seq=e.seq WHERE e.shard<0 GROUP BY e.job_id ORDER BY e.job_id"},
         {&s_unsealed_records_, "SELECT e.seq, e.url, e.text_sha256, e.leaf, e.bytes, r.record FROM dataset_entries e "
                                "JOIN results r ON r.seq=e.seq WHERE e.job_id=?1 AND e.shard<0 AND e.seq>?3 ORDER BY e.seq LIMIT ?2"},
         {&s_insert_shard_, "INSERT INTO shards(job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, created_ms) "
@@ -173,7 +174,7 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<Unsealed>> unsealed() override {
     std::lock_guard lock(mu_);
-    return sqlite::collect<Unsealed>(s_unsealed_, [](Stmt& s) { return Unsealed{s.i64(0), s.i64(1), s.i64(2)}; });
+    return sqlite::collect<Unsealed>(s_unsealed_, [](Stmt& s) { return Unsealed{s.i64(0), s.i64(1), s.i64(2), s.i64(3)}; });
   }
 
   Result<std::vector<std::pair<DatasetEntry, std::string>>> unsealed_records(std::int64_t job_id,

@@ -218,6 +218,36 @@ TEST_F(DatasetsTest, ShardDownloadsAnswerRangeETagAndTheirSha256) {
   EXPECT_TRUE(has_range);
 }
 
+TEST_F(DatasetsTest, RecordsWaitingPastSealAfterBecomeAShardWhileTheJobRuns) {
+  std::string key = add_customer("slowco");
+  std::int64_t job = submit(key, 3);
+  auto lease = protocol::parse_lease_response(call(node_.lease_request(clock_.now_ms(), 256)).body);
+  ASSERT_TRUE(lease.ok());
+  ASSERT_EQ(lease->tasks.size(), 3u);
+  // One page comes back, smaller than a shard; the others are still being fetched.
+  ASSERT_EQ(call(node_.upload_request(clock_.now_ms(), {node_.ok_line(lease->tasks[0], {}, "slow text")})).status, 200);
+  const std::string shards = "/v1/datasets/" + std::to_string(job) + "/shards/records-00000.jsonl.zst";
+
+  ASSERT_TRUE(assembler_->run_once().ok());
+  expect_problem(call(request("GET", shards, key)), 404, "unknown-shard");
+  clock_.advance_ms(599'000);
+  ASSERT_TRUE(assembler_->run_once().ok());
+  expect_problem(call(request("GET", shards, key)), 404, "unknown-shard");
+
+  clock_.advance_ms(1'000);  // ten minutes since they were accepted
+  auto pass = assembler_->run_once();
+  ASSERT_TRUE(pass.ok());
+  EXPECT_EQ(pass->sealed, 1);
+  auto got = call(request("GET", shards, key));
+  ASSERT_EQ(got.status, 200) << got.body;
+  auto ndjson = zstd::decompress(read_body(got), 1 << 20);
+  ASSERT_TRUE(ndjson.ok());
+  EXPECT_EQ(std::count(ndjson->begin(), ndjson->end(), '\n'), 1);
+  EXPECT_NE(ndjson->find("slow text"), std::string::npos);
+  auto job_view = json::parse(call(request("GET", "/v1/jobs/" + std::to_string(job), key)).body).as_object();
+  EXPECT_EQ(job_view.at("state"), "active");
+}
+
 TEST_F(DatasetsTest, RecordsSinceACursorArriveAsZstdNdjsonAndPageOn) {
   auto [key, job] = dataset_of(5);
   const std::string base = "/v1/datasets/" + std::to_string(job) + "/records";
