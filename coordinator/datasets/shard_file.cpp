@@ -50,10 +50,11 @@ ShardFile encode_shard(const std::vector<std::string_view>& lines, const ShardOp
   };
   for (std::string_view line : lines) {
     z.write(line, out);
-    z.write("\n", out);
+    if (!options.terminator.empty()) z.write(options.terminator, out);
+    const auto raw = static_cast<std::int64_t>(line.size() + options.terminator.size());
     ++in_frame;
-    frame_raw += static_cast<std::int64_t>(line.size()) + 1;
-    f.raw_bytes += static_cast<std::int64_t>(line.size()) + 1;
+    frame_raw += raw;
+    f.raw_bytes += raw;
     ++f.records;
     if (in_frame >= options.frame_records || frame_raw >= options.frame_max_bytes) close_frame();
   }

@@ -19,6 +19,7 @@ struct ShardOptions {
   std::int64_t frame_records = 100;          // records per frame
   std::int64_t frame_max_bytes = 64 << 20;   // a frame also ends past this many raw bytes
   int level = 3;                             // zstd level
+  std::string_view terminator = "\n";        // written after each record ("" for WARC records)
 };
 
 struct FrameEntry {
@@ -37,7 +38,7 @@ struct ShardFile {
 // Where a job's dataset files live under the datasets root: <root>/<job id>.
 std::string job_dir(const std::string& root, std::int64_t job_id);
 
-// Compresses `lines` (each one record, without its newline) into the shard format and
+// Compresses `lines` (each one record, without its terminator) into the shard format and
 // returns the file's bytes in `out` (replacing its contents).
 ShardFile encode_shard(const std::vector<std::string_view>& lines, const ShardOptions& options, std::string& out);
 
