@@ -24,7 +24,10 @@ std::string_view attr_value(const xmlAttr* a) {
 
 // How a name part is matched against a token of a class or id: a token is a run of letters
 // and digits, lower-cased ("site-nav__item" gives "site", "nav", "item").
-enum class Match : std::uint8_t { exact, prefix, contains };
+// `whole` matches the class name with its punctuation dropped ("site-header" gives
+// "siteheader"), never one of its parts: "entry-header" or "card-header" head a part of the
+// content, while "header" and "site-header" are the page's.
+enum class Match : std::uint8_t { exact, prefix, contains, whole };
 
 struct Pattern {
   std::string_view text;
@@ -41,14 +44,17 @@ constexpr std::array kPatterns = {
     Pattern{"navigation", Match::contains, kHintBoiler},
     Pattern{"menu", Match::contains, kHintBoiler},
     Pattern{"footer", Match::contains, kHintBoiler},
-    Pattern{"header", Match::exact, kHintBoiler},
+    Pattern{"header", Match::whole, kHintBoiler},
+    Pattern{"siteheader", Match::whole, kHintBoiler},
+    Pattern{"pageheader", Match::whole, kHintBoiler},
+    Pattern{"globalheader", Match::whole, kHintBoiler},
     Pattern{"masthead", Match::contains, kHintBoiler},
     Pattern{"topbar", Match::contains, kHintBoiler},
     Pattern{"sidebar", Match::contains, kHintBoiler},
     Pattern{"breadcrumb", Match::contains, kHintBoiler},
     Pattern{"cookie", Match::contains, kHintBoiler},
-    Pattern{"consent", Match::contains, kHintBoiler},
-    Pattern{"gdpr", Match::contains, kHintBoiler},
+    Pattern{"consent", Match::contains, kHintBoiler | kHintConsent},
+    Pattern{"gdpr", Match::contains, kHintBoiler | kHintConsent},
     Pattern{"share", Match::prefix, kHintBoiler},
     Pattern{"sharing", Match::contains, kHintBoiler},
     Pattern{"social", Match::contains, kHintBoiler},
@@ -85,6 +91,12 @@ constexpr std::array kPatterns = {
     Pattern{"markdown", Match::contains, kHintContent},
     Pattern{"postbody", Match::contains, kHintContent},
     Pattern{"main", Match::exact, kHintContent},
+    Pattern{"accordion", Match::contains, kHintPanel},
+    Pattern{"collapse", Match::prefix, kHintPanel},
+    Pattern{"collapsible", Match::contains, kHintPanel},
+    Pattern{"tabpanel", Match::contains, kHintPanel},
+    Pattern{"panel", Match::exact, kHintPanel},
+    Pattern{"faq", Match::prefix, kHintPanel},
     Pattern{"card", Match::prefix, kHintCard},
     Pattern{"tile", Match::prefix, kHintCard},
 };
@@ -92,12 +104,20 @@ constexpr std::array kPatterns = {
 bool matches(std::string_view token, const Pattern& p) {
   switch (p.match) {
     case Match::exact:
+    case Match::whole:
       return token == p.text;
     case Match::prefix:
       return token.starts_with(p.text);
     case Match::contains:
       return token.find(p.text) != std::string_view::npos;
   }
+  return false;
+}
+
+// First parts of class names that describe the element's layout rather than name it.
+bool is_modifier(std::string_view part) {
+  for (const std::string_view m : {"no", "has", "hide", "with", "without", "show"})
+    if (part == m) return true;
   return false;
 }
 
@@ -115,11 +135,14 @@ std::uint16_t name_hints(std::string_view value) {
     while (i < value.size() && text::is_space(value[i])) ++i;
     std::size_t joined = 0;
     std::size_t part = 0;
+    std::uint16_t token_hints = 0;
+    bool modifier = false;
     auto flush_part = [&] {
       if (part == 0) return;
       const std::string_view t(token.data() + joined - part, part);
+      if (joined == part) modifier = is_modifier(t);
       for (const Pattern& p : kPatterns)
-        if (matches(t, p)) hints |= p.hint;
+        if (p.match != Match::whole && matches(t, p)) token_hints |= p.hint;
       part = 0;
     };
     while (i < value.size() && !text::is_space(value[i])) {
@@ -134,10 +157,14 @@ std::uint16_t name_hints(std::string_view value) {
     flush_part();
     if (joined > 0) {
       const std::string_view whole(token.data(), joined);
+      for (const Pattern& p : kPatterns)
+        if (p.match == Match::whole && matches(whole, p)) token_hints |= p.hint;
+      // "has-sidebar", "no-header", "hide-ads": a layout switch about something else.
+      if (!modifier) hints |= token_hints;
       if (whole == "sronly" || whole == "visuallyhidden" || whole == "screenreadertext") hints |= kHintBoiler;
       // "skip-link", "skip-to-content": the link, not its target ("skip-to-products").
-      if (whole.starts_with("skip") && (whole.ends_with("link") || whole.ends_with("content") ||
-                                        whole.ends_with("main") || whole.ends_with("nav")))
+      if (whole.starts_with("skip") &&
+          (whole.ends_with("link") || whole.ends_with("content") || whole.ends_with("main") || whole.ends_with("nav")))
         hints |= kHintBoiler;
     }
   }
@@ -163,6 +190,7 @@ std::uint16_t role_hints(std::string_view role) {
     if (has_token(role, chrome)) hints |= kHintChromeRole;
   if (has_token(role, "main")) hints |= kHintMain;
   if (has_token(role, "article")) hints |= kHintContent;
+  if (has_token(role, "tabpanel")) hints |= kHintPanel;
   return hints;
 }
 
@@ -201,6 +229,7 @@ std::uint16_t element_hints(const xmlNode* element) {
         hints |= kHintContent;
     }
   }
+  if (hints & kHintPanel) hints &= ~kHintHidden;
   return hints;
 }
 

@@ -20,6 +20,9 @@ enum Hint : std::uint16_t {
   kHintMain = 1 << 5,        // role=main
   kHintChromeRole = 1 << 6,  // role=navigation, banner, contentinfo, complementary, search, menu...
   kHintCard = 1 << 7,        // product tiles, teasers and cards (items of a grid, not prose)
+  kHintPanel = 1 << 8,       // accordion, collapsible, tab or FAQ panel: content shown on a click,
+                             // so never hidden (element_hints leaves kHintHidden off)
+  kHintConsent = 1 << 9,     // cookie consent and privacy dialogs: furniture however long
 };
 
 // The hints of one element, from its attributes alone (never its children).

@@ -232,7 +232,7 @@ void Finder::prune_furniture() {
       n.state |= kSectioned;
     bool furniture = false;
     const bool landmark = (n.hints & kHintMain) || n.role == Role::main;
-    if (n.hints & kHintHidden) {
+    if ((n.hints & kHintHidden) || ((n.hints & kHintConsent) && !(n.state & kHasMain))) {
       furniture = true;
     } else if (n.role == Role::wrapper) {
       furniture = n.raw_text < kWrapperTextBytes;
@@ -293,13 +293,11 @@ void Finder::drop_link_blocks(std::uint32_t root) {
       in_blocks += nodes_[i].text;
       i = nodes_[i].end - 1;
     }
-  const bool drop_links =
-      static_cast<double>(in_blocks) <= kLinkBlocksShare * static_cast<double>(nodes_[root].text);
+  const bool drop_links = static_cast<double>(in_blocks) <= kLinkBlocksShare * static_cast<double>(nodes_[root].text);
   for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i) {
     Node& n = nodes_[i];
     if ((drop_links && (n.state & kLinkBlock)) ||
-        ((n.state & kNamed) &&
-         static_cast<double>(n.text) < kNamedKeepShare * static_cast<double>(nodes_[root].text)))
+        ((n.state & kNamed) && static_cast<double>(n.text) < kNamedKeepShare * static_cast<double>(nodes_[root].text)))
       n.state |= kPruned;
   }
 }

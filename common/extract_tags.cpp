@@ -22,8 +22,8 @@ const Tag& classify(const unsigned char* name) noexcept {
     for (const char* n : {"h2", "h3", "h4", "h5", "h6"}) t[n] = {Role::heading, Break::paragraph};
     for (const char* n : {"ul", "ol", "dl", "menu"}) t[n] = {Role::list, Break::paragraph};
     for (const char* n : {"li", "dt", "dd"}) t[n] = {Role::list_item, Break::line};
-    for (const char* n : {"div", "tr", "figcaption", "caption", "summary", "legend", "option", "optgroup",
-                          "thead", "tbody", "tfoot", "center", "hgroup", "search", "dir", "frameset"})
+    for (const char* n : {"div", "tr", "figcaption", "caption", "summary", "legend", "option", "optgroup", "thead",
+                          "tbody", "tfoot", "center", "hgroup", "search", "dir", "frameset"})
       t[n] = {Role::plain, Break::line};
     t["table"] = {Role::table, Break::paragraph};
     t["section"] = {Role::section, Break::line};

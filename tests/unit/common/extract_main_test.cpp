@@ -25,6 +25,14 @@ std::string prose(const std::string& topic) {
          "questions, new answers and a few surprises that nobody expected at the start.";
 }
 
+// `n` pieces of markup made by `item` from their number ("0", "1", ...), concatenated.
+template <class Item>
+std::string repeated(int n, Item item) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += item(std::to_string(i));
+  return out;
+}
+
 // The furniture most sites wrap around their content.
 const std::string kHeader =
     "<header class=site-header><a href=/>Example Site</a><nav><ul><li><a href=/a>Home</a></li>"
@@ -39,7 +47,8 @@ TEST(ExtractMain, FurnitureAroundAnArticleIsRemoved) {
   const std::string html = "<html><head><title>Rivers | Example Site</title></head><body>" + kHeader + kCookie +
                            "<div class=breadcrumbs><a href=/>Home</a> &gt; <a href=/n>Nature</a></div>"
                            "<main><article><h1>Rivers</h1><p>" +
-                           prose("river") + "</p><div class=share-bar><a href=/s1>Share on X</a>"
+                           prose("river") +
+                           "</p><div class=share-bar><a href=/s1>Share on X</a>"
                            "<a href=/s2>Share on Facebook</a></div><h2>Sources</h2><p>" +
                            prose("source of a river") + "</p><p>" + prose("delta") +
                            "</p></article>"
@@ -70,8 +79,8 @@ TEST(ExtractMain, ForumThreadKeepsEveryPost) {
   std::string html = "<body>" + kHeader + "<div id=thread><h1>Which tent for winter?</h1>";
   const char* authors[] = {"alice", "bob", "carol", "dave"};
   for (int i = 0; i < 4; ++i)
-    html += std::string("<div class=\"post comment\"><div class=author><a href=/u/") + authors[i] + ">" +
-            authors[i] + "</a></div><div class=message><p>Post " + std::to_string(i) + ": " +
+    html += std::string("<div class=\"post comment\"><div class=author><a href=/u/") + authors[i] + ">" + authors[i] +
+            "</a></div><div class=message><p>Post " + std::to_string(i) + ": " +
             prose("tent number " + std::to_string(i)) + "</p></div></div>";
   html += "</div><div class=pagination><a href=?p=2>2</a><a href=?p=3>3</a><a href=?p=2>Next</a></div>" + kFooter +
           "</body>";
@@ -82,8 +91,8 @@ TEST(ExtractMain, ForumThreadKeepsEveryPost) {
 }
 
 TEST(ExtractMain, CommentsUnderAnArticleAreFurniture) {
-  const std::string html = "<body><article><h1>Bridges</h1><p>" + prose("bridge") + "</p><p>" +
-                           prose("arch") + "</p><p>" + prose("cable") + "</p></article>" +
+  const std::string html = "<body><article><h1>Bridges</h1><p>" + prose("bridge") + "</p><p>" + prose("arch") +
+                           "</p><p>" + prose("cable") + "</p></article>" +
                            "<section id=comments><h3>3 comments</h3><div class=comment><p>Nice read, "
                            "thanks!</p></div><div class=comment><p>Great pictures.</p></div></section>" +
                            kFooter + "</body>";
@@ -112,11 +121,14 @@ TEST(ExtractMain, ProductPageKeepsDescriptionAndSpecs) {
 }
 
 TEST(ExtractMain, CustomerReviewsUnderAProductAreLeftOut) {
-  std::string html = "<body>" + kHeader + "<main><h1>Camp Stove</h1><div class=description><p>" +
-                     prose("camp stove") + "</p><p>" + prose("burner") + "</p></div><div id=customer-reviews>";
-  for (int i = 0; i < 3; ++i)
-    html += "<div class=review><p>Review " + std::to_string(i) + ": " + prose("stove I bought") + "</p></div>";
-  html += "</div></main>" + kFooter + "</body>";
+  const std::string html =
+      "<body>" + kHeader + "<main><h1>Camp Stove</h1><div class=description><p>" + prose("camp stove") + "</p><p>" +
+      prose("burner") + "</p></div><div id=customer-reviews>" +
+      repeated(3,
+               [](const std::string& i) {
+                 return "<div class=review><p>Review " + i + ": " + prose("stove I bought") + "</p></div>";
+               }) +
+      "</div></main>" + kFooter + "</body>";
   const Page p = run(html);
   EXPECT_TRUE(has(p.text, "The burner has been studied")) << p.text;
   EXPECT_FALSE(has(p.text, "Review 1")) << p.text;
@@ -124,23 +136,76 @@ TEST(ExtractMain, CustomerReviewsUnderAProductAreLeftOut) {
 
 TEST(ExtractMain, HeadersOfArticlesInAListingAreKept) {
   // Only the page's own <header> is furniture; one inside an <article> holds that item's title.
-  std::string html = "<body>" + kHeader + "<main><h1>Topic: harbors</h1>";
-  for (int i = 0; i < 6; ++i)
-    html += "<article><header><a href=/n/" + std::to_string(i) + ">Headline number " + std::to_string(i) +
-            " about the harbor</a></header><p>Teaser " + std::to_string(i) +
-            ": the boats came back early this year.</p></article>";
-  html += "</main>" + kFooter + "</body>";
+  const std::string html = "<body>" + kHeader + "<main><h1>Topic: harbors</h1>" +
+                           repeated(6,
+                                    [](const std::string& i) {
+                                      return "<article><header><a href=/n/" + i + ">Headline number " + i +
+                                             " about the harbor</a></header><p>Teaser " + i +
+                                             ": the boats came back early this year.</p></article>";
+                                    }) +
+                           "</main>" + kFooter + "</body>";
   const Page p = run(html);
   for (int i = 0; i < 6; ++i) EXPECT_TRUE(has(p.text, "Headline number " + std::to_string(i))) << p.text;
   EXPECT_FALSE(has(p.text, "About us")) << p.text;
   EXPECT_FALSE(has(p.text, "Copyright")) << p.text;
 }
 
+TEST(ExtractMain, ClassNamesOfContentPartsAreNotFurniture) {
+  // "entry-header" heads the story, "hide-ads" switches ads off around the teasers: neither
+  // names the element as furniture, unlike "site-header" and "ad".
+  const std::string html =
+      "<body><div class=site-header><a href=/>Example Site</a> Your daily harbor news</div>"
+      "<main><article><div class=entry-header><h1>Harbor report</h1><p class=byline>By Ann "
+      "Lee, harbor correspondent for many years</p></div><p>" +
+      prose("harbor") + "</p><p>" + prose("pier") + "</p></article><div class=\"teasers hide-ads\">" +
+      repeated(4,
+               [](const std::string& i) {
+                 return "<p>Teaser " + i + ": the boats came back early this year, and the nets were full.</p>";
+               }) +
+      "</div><div class=ad>Buy boats cheaply today at the boat outlet</div></main></body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "By Ann Lee")) << p.text;
+  EXPECT_TRUE(has(p.text, "Teaser 3")) << p.text;
+  EXPECT_FALSE(has(p.text, "daily harbor news")) << p.text;
+  EXPECT_FALSE(has(p.text, "boat outlet")) << p.text;
+}
+
+TEST(ExtractMain, CollapsedPanelsAreContent) {
+  // A FAQ whose answers are hidden until their question is clicked.
+  const std::string html =
+      "<body>" + kHeader + "<main><h1>Boat rental</h1><p>" + prose("boat rental") +
+      "</p><h2>Questions</h2><div class=accordion>" +
+      repeated(3,
+               [](const std::string& i) {
+                 return "<button>Question " + i + "</button><div class=accordion-panel hidden><p>Answer " + i +
+                        ": bring a life jacket and a hat.</p></div>";
+               }) +
+      "</div><div hidden><p>Session expired, please sign in again.</p></div></main>" + kFooter + "</body>";
+  const Page p = run(html);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(has(p.text, "Answer " + std::to_string(i))) << p.text;
+  EXPECT_FALSE(has(p.text, "Session expired")) << p.text;
+}
+
+TEST(ExtractMain, ConsentDialogLongerThanTheArticleIsLeftOut) {
+  const std::string html =
+      "<body><div id=consent-manager><h2>Your privacy</h2>" +
+      repeated(12,
+               [](const std::string& i) {
+                 return "<p>Purpose " + i +
+                        ": we and our partners store and access information on your device to measure audiences "
+                        "and personalise advertising.</p>";
+               }) +
+      "</div><article><h1>Tide tables</h1><p>" + prose("tide") + "</p><p>" + prose("moon") + "</p></article></body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The moon has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "Purpose 3")) << p.text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
-    html += "<li><a href=/n/" + std::to_string(i) + ">Headline number " + std::to_string(i) +
-            " about the harbor</a></li>";
+    html +=
+        "<li><a href=/n/" + std::to_string(i) + ">Headline number " + std::to_string(i) + " about the harbor</a></li>";
   html += "</ul></main>" + kFooter + "</body>";
   const Page p = run(html);
   for (int i = 0; i < 8; ++i) EXPECT_TRUE(has(p.text, "Headline number " + std::to_string(i))) << p.text;
@@ -161,8 +226,8 @@ TEST(ExtractMain, DocumentationKeepsCodeBlocks) {
 
 TEST(ExtractMain, ContentShownByScriptsIsRead) {
   // Streamed server rendering ships the page in a hidden element that a script reveals.
-  const std::string html = "<body><div hidden id=S:0><article><p>" + prose("stream") + "</p><p>" +
-                           prose("chunk") + "</p></article></div><div>Loading...</div></body>";
+  const std::string html = "<body><div hidden id=S:0><article><p>" + prose("stream") + "</p><p>" + prose("chunk") +
+                           "</p></article></div><div>Loading...</div></body>";
   const Page p = run(html);
   EXPECT_TRUE(has(p.text, "The stream has been studied")) << p.text;
   // Where the visible page has content of its own, hidden parts stay out.
@@ -175,8 +240,7 @@ TEST(ExtractMain, LayoutClassesNamingTheContentColumnDoNotHideIt) {
   const std::string html = "<body>" + kHeader +
                            "<div class=row><aside class=sidebar><ul><li><a href=/x>Topics</a></li></ul></aside>"
                            "<section class=\"col-9 sidebar-first-only\"><h1>Gardens</h1><p>" +
-                           prose("garden") + "</p><p>" + prose("hedge") + "</p></section></div>" + kFooter +
-                           "</body>";
+                           prose("garden") + "</p><p>" + prose("hedge") + "</p></section></div>" + kFooter + "</body>";
   const Page p = run(html);
   EXPECT_TRUE(has(p.text, "The hedge has been studied")) << p.text;
   EXPECT_FALSE(has(p.text, "Topics")) << p.text;
