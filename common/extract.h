@@ -64,15 +64,17 @@ struct Page {
   std::string lang;
   // The main content, UTF-8: what a reader came for. Left out: script, style, template, svg,
   // math, iframe, object, canvas, audio, video, textarea, select, button and the <head>; page
-  // furniture (nav, header, footer, aside, dialog, small forms and noscripts, ARIA navigation,
-  // banner, contentinfo, complementary and search landmarks, elements whose class or id name
-  // navigation, menus, share bars, cookie banners, newsletters, ads, related links and the
-  // like, comment sections under an article, blocks made mostly of links); elements hidden by
+  // furniture (nav, aside, dialog, the page's own header and footer, small forms and
+  // noscripts, ARIA navigation, banner, contentinfo, complementary and search landmarks,
+  // elements whose class or id name navigation, menus, share bars, cookie banners, consent
+  // dialogs, newsletters, ads, related links and the like, comment sections and customer
+  // reviews under an article or a product, blocks made mostly of links); elements hidden by
   // `hidden`, aria-hidden or an inline display:none / visibility:hidden (unless nearly the
-  // whole page is hidden, as scripts that reveal streamed content leave it); and text outside
-  // the subtree that holds most of the page's prose. A forum thread keeps its posts, a listing
-  // its items, a product page its description and specifications. How it is chosen:
-  // common/extract_main.h.
+  // whole page is hidden, as scripts that reveal streamed content leave it, or the element is
+  // a collapsed accordion, tab or FAQ panel); and text outside the subtree that holds most of
+  // the page's prose. A forum thread keeps its posts, a listing its items, a product page its
+  // description and specifications; when a page shows less text than its JSON-LD Product
+  // description holds, the text is that description. How it is chosen: common/extract_main.h.
   // Block elements (div, li, tr, section, article, br ...) end a line; paragraph-like ones
   // (p, h1-h6, pre, blockquote, ul, ol, table, hr ...) are set apart by one blank line, so
   // headings stand on their own lines; table cells are separated by a space. Inside <pre>

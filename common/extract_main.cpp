@@ -2,12 +2,16 @@
 
 #include <libxml/tree.h>
 
+#include <boost/json/value.hpp>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "common/extract_hints.h"
+#include "common/extract_meta.h"
 #include "common/extract_tags.h"
 #include "common/extract_text.h"
+#include "common/html_dom.h"
 
 namespace meadow::extract {
 namespace {
@@ -49,6 +53,8 @@ constexpr double kNamedKeepShare = 0.5;
 // When less than this share of the page's text is visible, the page shows its content with
 // scripts (streamed server rendering, splash screens): hidden elements are read too.
 constexpr double kVisibleShare = 0.25;
+// A main text shorter than this is checked against the page's JSON-LD product description.
+constexpr std::size_t kShortTextBytes = 1000;
 // Below this much non-link text a page is too small to judge: all its unpruned text is kept.
 constexpr std::uint32_t kMinJudgedBytes = 250;
 
@@ -426,12 +432,56 @@ MainContent Finder::run(xmlNode* first) {
   return out;
 }
 
+bool is_product_type(const boost::json::value& type) {
+  auto product = [](const boost::json::value& v) {
+    return v.is_string() && (v.get_string() == "Product" || v.get_string() == "ProductGroup");
+  };
+  if (type.is_array())
+    for (const boost::json::value& t : type.get_array())
+      if (product(t)) return true;
+  return product(type);
+}
+
+// The longest `description` of a Product (or ProductGroup) anywhere in the page's JSON-LD
+// blocks, as the page wrote it (it may hold markup and entities), or empty.
+std::string_view product_description(const std::vector<boost::json::value>& blocks) {
+  std::string_view best;
+  std::vector<const boost::json::value*> stack;
+  for (const boost::json::value& b : blocks) stack.push_back(&b);
+  while (!stack.empty()) {
+    const boost::json::value* v = stack.back();
+    stack.pop_back();
+    if (v->is_array()) {
+      for (const boost::json::value& e : v->get_array()) stack.push_back(&e);
+    } else if (v->is_object()) {
+      const boost::json::object& o = v->get_object();
+      const boost::json::value* type = o.if_contains("@type");
+      const boost::json::value* description = o.if_contains("description");
+      if (type != nullptr && description != nullptr && description->is_string() && is_product_type(*type) &&
+          description->get_string().size() > best.size())
+        best = description->get_string();
+      for (const auto& member : o) stack.push_back(&member.value());
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 MainContent main_content(xmlNode* first) {
   if (first == nullptr) return {};
-  Finder f;
-  return f.run(first);
+  MainContent out = Finder().run(first);
+  if (out.text.size() >= kShortTextBytes || first->doc == nullptr) return out;
+  // A short text may be all the markup shows of a product whose page draws the rest with
+  // scripts; the product's own JSON-LD description then says more than the page does.
+  const Metadata meta = read_metadata(first->doc);
+  const std::string_view description = product_description(meta.json_ld);
+  if (description.size() <= out.text.size()) return out;
+  HtmlDoc doc = parse_html(description);
+  if (!doc || doc->children == nullptr) return out;
+  std::string text = Finder().run(doc->children).text;
+  if (text.size() > out.text.size()) out.text = std::move(text);
+  return out;
 }
 
 }  // namespace meadow::extract

@@ -25,7 +25,10 @@
 //  4. Render that subtree without the pruned parts: headings and paragraphs set apart by a
 //     blank line, list items and table rows on their own lines, cells separated by a space,
 //     <pre> kept verbatim.
-// Pages too small to judge keep all their unpruned text.
+// Pages too small to judge keep all their unpruned text. A text shorter than the page's JSON-LD
+// Product (or ProductGroup) description is replaced by that description, its markup rendered
+// the same way: shops that draw the product with scripts leave little else in the markup.
+// The JSON-LD is read (read_metadata) only for texts under 1,000 bytes.
 #pragma once
 
 #include <string>

@@ -201,6 +201,27 @@ TEST(ExtractMain, ConsentDialogLongerThanTheArticleIsLeftOut) {
   EXPECT_FALSE(has(p.text, "Purpose 3")) << p.text;
 }
 
+TEST(ExtractMain, ProductDrawnByScriptsIsReadFromItsJsonLd) {
+  // The markup holds little more than the name; the description lives in the JSON-LD.
+  const std::string html =
+      "<head><script type=application/ld+json>{\"@context\":\"https://schema.org\",\"@graph\":[{\"@type\":"
+      "\"WebSite\",\"description\":\"The outdoor shop\"},{\"@type\":[\"Product\"],\"name\":\"Dark Roast\","
+      "\"description\":\"<h4>BOLD BEANS</h4><p>Roasted slowly in small batches &amp; packed the same day, this "
+      "blend brings a smooth body and a long, sweet finish to every cup you brew at home.</p>\"}]}</script></head>"
+      "<body>" +
+      kHeader + "<main><h1>Dark Roast</h1><div class=price>$19</div></main>" + kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "BOLD BEANS\n\nRoasted slowly in small batches & packed the same day")) << p.text;
+  EXPECT_FALSE(has(p.text, "<p>")) << p.text;
+  EXPECT_FALSE(has(p.text, "outdoor shop")) << p.text;
+  // A page that shows its description keeps its own text.
+  const std::string shown =
+      "<head><script type=application/ld+json>{\"@type\":\"Product\",\"description\":"
+      "\"Short summary for search engines.\"}</script></head><body><main><h1>Trail Pack</h1><p>" +
+      prose("trail pack") + "</p><p>" + prose("hip belt") + "</p></main></body>";
+  EXPECT_FALSE(has(run(shown).text, "Short summary")) << run(shown).text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
