@@ -97,6 +97,9 @@ constexpr std::array kPatterns = {
     Pattern{"tabpanel", Match::contains, kHintPanel},
     Pattern{"panel", Match::exact, kHintPanel},
     Pattern{"faq", Match::prefix, kHintPanel},
+    Pattern{"description", Match::exact, kHintDescription},
+    Pattern{"desc", Match::exact, kHintDescription},
+    Pattern{"productdescription", Match::whole, kHintDescription},
     Pattern{"card", Match::prefix, kHintCard},
     Pattern{"tile", Match::prefix, kHintCard},
 };
@@ -222,11 +225,15 @@ std::uint16_t element_hints(const xmlNode* element) {
       if (iequals(attr_value(a), "true")) hints |= kHintHidden;
     } else if (name == "role") {
       hints |= role_hints(attr_value(a));
+    } else if (name == "itemtype") {
+      const std::string_view v = attr_value(a);
+      if (v.ends_with("/Product") || v.ends_with("/ProductGroup")) hints |= kHintProduct;
     } else if (name == "itemprop") {
       const std::string_view v = attr_value(a);
       if (has_token(v, "articleBody") || has_token(v, "reviewBody") || has_token(v, "text") ||
           has_token(v, "description"))
         hints |= kHintContent;
+      if (has_token(v, "description")) hints |= kHintDescription;
     }
   }
   if (hints & kHintPanel) hints &= ~kHintHidden;

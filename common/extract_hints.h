@@ -11,18 +11,20 @@ struct _xmlNode;
 namespace meadow::extract {
 
 enum Hint : std::uint16_t {
-  kHintHidden = 1 << 0,      // hidden attribute, inline display:none / visibility:hidden, aria-hidden
-  kHintBoiler = 1 << 1,      // navigation, menus, footers, share bars, cookie banners, ads, widgets
-  kHintComment = 1 << 2,     // comments, replies and customer reviews: content on a forum, furniture
-                             // under an article or a product
-  kHintRelated = 1 << 3,     // related, recommended or popular links and teasers
-  kHintContent = 1 << 4,     // article body, post content, entry, description
-  kHintMain = 1 << 5,        // role=main
-  kHintChromeRole = 1 << 6,  // role=navigation, banner, contentinfo, complementary, search, menu...
-  kHintCard = 1 << 7,        // product tiles, teasers and cards (items of a grid, not prose)
-  kHintPanel = 1 << 8,       // accordion, collapsible, tab or FAQ panel: content shown on a click,
-                             // so never hidden (element_hints leaves kHintHidden off)
-  kHintConsent = 1 << 9,     // cookie consent and privacy dialogs: furniture however long
+  kHintHidden = 1 << 0,        // hidden attribute, inline display:none / visibility:hidden, aria-hidden
+  kHintBoiler = 1 << 1,        // navigation, menus, footers, share bars, cookie banners, ads, widgets
+  kHintComment = 1 << 2,       // comments, replies and customer reviews: content on a forum, furniture
+                               // under an article or a product
+  kHintRelated = 1 << 3,       // related, recommended or popular links and teasers
+  kHintContent = 1 << 4,       // article body, post content, entry, description
+  kHintMain = 1 << 5,          // role=main
+  kHintChromeRole = 1 << 6,    // role=navigation, banner, contentinfo, complementary, search, menu...
+  kHintCard = 1 << 7,          // product tiles, teasers and cards (items of a grid, not prose)
+  kHintPanel = 1 << 8,         // accordion, collapsible, tab or FAQ panel: content shown on a click,
+                               // so never hidden (element_hints leaves kHintHidden off)
+  kHintConsent = 1 << 9,       // cookie consent and privacy dialogs: furniture however long
+  kHintProduct = 1 << 10,      // a microdata item typed schema.org Product
+  kHintDescription = 1 << 11,  // "description", "desc", itemprop=description: a product's description
 };
 
 // The hints of one element, from its attributes alone (never its children).

@@ -12,6 +12,7 @@
 #include "common/extract_tags.h"
 #include "common/extract_text.h"
 #include "common/html_dom.h"
+#include "common/text.h"
 
 namespace meadow::extract {
 namespace {
@@ -55,6 +56,8 @@ constexpr double kNamedKeepShare = 0.5;
 constexpr double kVisibleShare = 0.25;
 // A main text shorter than this is checked against the page's JSON-LD product description.
 constexpr std::size_t kShortTextBytes = 1000;
+// On a product's page, its description becomes the main subtree when it holds this share of it.
+constexpr double kDescriptionShare = 0.45;
 // Below this much non-link text a page is too small to judge: all its unpruned text is kept.
 constexpr std::uint32_t kMinJudgedBytes = 250;
 
@@ -91,6 +94,58 @@ std::uint32_t visible_bytes(const xmlChar* s) {
   return n;
 }
 
+std::string_view attribute_view(const xmlNode* element, const char* name) {
+  const xmlAttr* a = xmlHasProp(element, reinterpret_cast<const xmlChar*>(name));
+  if (a == nullptr || a->children == nullptr || a->children->type != XML_TEXT_NODE || a->children->content == nullptr)
+    return {};
+  return reinterpret_cast<const char*>(a->children->content);
+}
+
+bool named(const xmlNode* element, std::string_view name) {
+  return element->name != nullptr && name == reinterpret_cast<const char*>(element->name);
+}
+
+// What the page's own markup says about it being one product's page, gathered while the table
+// is built: JSON-LD entities typed Product or ProductGroup (and whether an ItemList says the
+// page lists several), og:type, and microdata items typed Product.
+struct ProductSigns {
+  std::uint32_t json_ld_products = 0;
+  bool json_ld_list = false;
+  bool og_product = false;
+  std::uint32_t microdata_products = 0;
+
+  bool one_product() const { return og_product || (json_ld_products > 0 && !json_ld_list) || microdata_products == 1; }
+
+  void read_json_ld(const xmlNode* script) {
+    if (!has_token(attribute_view(script, "type"), "application/ld+json")) return;
+    for (const xmlNode* c = script->children; c != nullptr; c = c->next) {
+      if (c->content == nullptr) continue;
+      const std::string_view json(reinterpret_cast<const char*>(c->content));
+      if (json.find("ItemList") != std::string_view::npos) json_ld_list = true;
+      for (std::size_t at = json.find("\"@type\""); at != std::string_view::npos; at = json.find("\"@type\"", at + 1)) {
+        std::size_t v = at + 7;
+        while (v < json.size() && (json[v] == ' ' || json[v] == ':' || json[v] == '[' || json[v] == '\n' ||
+                                   json[v] == '\t' || json[v] == '\r'))
+          ++v;
+        const std::string_view type = json.substr(v, 14);
+        if (type.starts_with("\"Product\"") || type.starts_with("\"ProductGroup\"")) ++json_ld_products;
+      }
+    }
+  }
+
+  void read_head(const xmlNode* head) {
+    for (const xmlNode* c = head->children; c != nullptr; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE) continue;
+      if (named(c, "script")) {
+        read_json_ld(c);
+      } else if (named(c, "meta") && text::iequals(attribute_view(c, "property"), "og:type") &&
+                 text::iequals(text::trim(attribute_view(c, "content")), "product")) {
+        og_product = true;
+      }
+    }
+  }
+};
+
 std::uint32_t index_of(const xmlNode* n) {
   return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(n->_private)) - 1;
 }
@@ -107,6 +162,7 @@ class Finder {
   void mark_link_blocks();
   void drop_link_blocks(std::uint32_t root);
   std::uint32_t choose_root() const;
+  std::uint32_t product_description(std::uint32_t root) const;
   std::string heading(std::uint32_t root) const;
   std::string render(std::uint32_t root) const;
 
@@ -119,6 +175,7 @@ class Finder {
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> h1s_;
   std::uint32_t main_ = kNone;
+  ProductSigns product_;
 };
 
 // One document-order pass recording every element whose text can be read, with its own text
@@ -137,12 +194,17 @@ void Finder::build(xmlNode* first) {
     if (node->type == XML_ELEMENT_NODE) {
       node->_private = nullptr;
       const Tag& tag = classify(node->name);
-      if (tag.role != Role::skip && tag.role != Role::title && tag.role != Role::head) {
+      if (tag.role == Role::head) {
+        product_.read_head(node);
+      } else if (tag.role == Role::skip) {
+        if (named(node, "script")) product_.read_json_ld(node);
+      } else if (tag.role != Role::title) {
         Node n;
         n.xml = node;
         n.parent = stack.empty() ? kNone : stack.back();
         n.role = tag.role;
         n.hints = node->properties != nullptr ? element_hints(node) : 0;
+        if (n.hints & kHintProduct) ++product_.microdata_products;
         if (tag.role == Role::anchor && xmlHasProp(node, reinterpret_cast<const xmlChar*>("href")) != nullptr)
           n.anchors = 1;
         const auto index = static_cast<std::uint32_t>(nodes_.size());
@@ -329,6 +391,28 @@ std::uint32_t Finder::choose_root() const {
   return root;
 }
 
+// On one product's page, the product's description (an element named "description", or
+// itemprop=description) is its content when it holds kDescriptionShare of the chosen subtree:
+// the rest of that subtree is the buying box, delivery terms and other products. The largest
+// such element wins.
+std::uint32_t Finder::product_description(std::uint32_t root) const {
+  const double need = kDescriptionShare * weight(root);
+  std::uint32_t best = root;
+  double best_weight = 0;
+  for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i) {
+    const Node& n = nodes_[i];
+    if ((n.state & kPruned) || weight(i) < need) {
+      i = n.end - 1;
+      continue;
+    }
+    if ((n.hints & kHintDescription) && weight(i) > best_weight) {
+      best = i;
+      best_weight = weight(i);
+    }
+  }
+  return best;
+}
+
 std::string element_text(const xmlNode* element) {
   TextBuilder b(2048, true);
   const xmlNode* n = element->children;
@@ -424,7 +508,8 @@ MainContent Finder::run(xmlNode* first) {
   prune_furniture();
   prune_comments();
   mark_link_blocks();
-  const std::uint32_t root = choose_root();
+  std::uint32_t root = choose_root();
+  if (product_.one_product()) root = product_description(root);
   drop_link_blocks(root);
   MainContent out;
   out.text = render(root);

@@ -22,6 +22,10 @@
 //     less (except anchors wrapping a whole card), and so do subtrees named like furniture;
 //     those are pruned only inside the chosen subtree, so a layout class on the content
 //     column is harmless.
+//     On one product's page (JSON-LD Product or ProductGroup without an ItemList, og:type
+//     product, or a single microdata Product), the subtree narrows to the product's
+//     description (an element named "description", "desc" or itemprop=description) when it
+//     holds 45% of the chosen subtree's weight: the rest is the buying box and delivery terms.
 //  4. Render that subtree without the pruned parts: headings and paragraphs set apart by a
 //     blank line, list items and table rows on their own lines, cells separated by a space,
 //     <pre> kept verbatim.

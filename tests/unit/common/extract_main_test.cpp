@@ -222,6 +222,37 @@ TEST(ExtractMain, ProductDrawnByScriptsIsReadFromItsJsonLd) {
   EXPECT_FALSE(has(run(shown).text, "Short summary")) << run(shown).text;
 }
 
+TEST(ExtractMain, ProductPageNarrowsToItsDescription) {
+  // A page about one product (its JSON-LD says so) whose main column also holds the buying
+  // box, delivery terms and a size guide: the description block is the content.
+  const std::string body =
+      "<body>" + kHeader +
+      "<main><div class=product-main><h1>Trail Pack 25</h1><div class=buy-box><p>Only 3 left in stock, order "
+      "within 4 hours for delivery tomorrow to most addresses.</p><p>Free returns within 30 days, free shipping on "
+      "orders over 50 dollars, pay in four interest-free installments.</p><p>Size guide: measure your torso "
+      "from the base of your neck to your hip bones.</p></div><div class=product-description><p>" +
+      prose("trail pack") + "</p><p>" + prose("hip belt") +
+      "</p><ul><li>Capacity: 25 liters</li><li>Weight: "
+      "1.2 kg</li></ul></div></div></main>" +
+      kFooter + "</body>";
+  const std::string product =
+      "<head><script type=application/ld+json>{\"@type\": \"Product\", \"name\": \"Trail Pack 25\"}</script>"
+      "</head>" +
+      body;
+  const Page p = run(product);
+  EXPECT_TRUE(has(p.text, "The hip belt has been studied")) << p.text;
+  EXPECT_TRUE(has(p.text, "Capacity: 25 liters")) << p.text;
+  EXPECT_FALSE(has(p.text, "Free returns")) << p.text;
+  EXPECT_FALSE(has(p.text, "Size guide")) << p.text;
+  // Open Graph and microdata say it too.
+  EXPECT_FALSE(has(run("<head><meta property=og:type content=product></head>" + body).text, "Free returns"));
+  std::string microdata = body;
+  microdata.replace(microdata.find("<main>"), 6, "<main itemscope itemtype=https://schema.org/Product>");
+  EXPECT_FALSE(has(run(microdata).text, "Free returns"));
+  // Without the page saying it is a product's, nothing is narrowed.
+  EXPECT_TRUE(has(run(body).text, "Free returns")) << run(body).text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
