@@ -80,6 +80,7 @@ struct Page {
   // headings stand on their own lines; table cells are separated by a space. Inside <pre>
   // whitespace is kept; elsewhere it (no-break spaces included) collapses to one space and
   // lines carry no leading or trailing spaces; the text has no leading or trailing blank lines.
+  // Outside <pre>, a line of 40 bytes or more that repeats an earlier line is left out.
   std::string text;
   // Every <a href> in document order, whatever part of the page it is in (navigation
   // included), deduplicated by URL (the first place wins; its text is filled from a later

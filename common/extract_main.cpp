@@ -58,6 +58,8 @@ constexpr double kVisibleShare = 0.25;
 constexpr std::size_t kShortTextBytes = 1000;
 // On a product's page, its description becomes the main subtree when it holds this share of it.
 constexpr double kDescriptionShare = 0.45;
+// A line of the main text this long that repeats an earlier one is dropped (outside <pre>).
+constexpr std::size_t kRepeatedLineBytes = 40;
 // Below this much non-link text a page is too small to judge: all its unpruned text is kept.
 constexpr std::uint32_t kMinJudgedBytes = 250;
 
@@ -458,6 +460,7 @@ std::string Finder::render(std::uint32_t root) const {
   const bool top_pre = top->type == XML_ELEMENT_NODE && classify(top->name).role == Role::pre;
   std::vector<Frame> stack{{top, Break::none, false, top_pre}};
   int pre = top_pre ? 1 : 0;
+  std::vector<TextRange> verbatim;
   const xmlNode* node = top->children;
   while (node != nullptr) {
     if (node->type == XML_ELEMENT_NODE) {
@@ -484,7 +487,12 @@ std::string Finder::render(std::uint32_t root) const {
           else if (s.starts_with('\n') || s.starts_with('\r'))
             s.remove_prefix(1);
         }
+        const std::size_t from = out.str().size();
         out.add_preformatted(s);
+        if (!verbatim.empty() && verbatim.back().second >= from)
+          verbatim.back().second = out.str().size();
+        else
+          verbatim.emplace_back(from, out.str().size());
       } else {
         out.add(s);
       }
@@ -499,7 +507,7 @@ std::string Finder::render(std::uint32_t root) const {
     }
     node = node->next;
   }
-  return out.take();
+  return drop_repeated_lines(out.take(), verbatim, kRepeatedLineBytes);
 }
 
 MainContent Finder::run(xmlNode* first) {

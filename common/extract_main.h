@@ -28,7 +28,8 @@
 //     holds 45% of the chosen subtree's weight: the rest is the buying box and delivery terms.
 //  4. Render that subtree without the pruned parts: headings and paragraphs set apart by a
 //     blank line, list items and table rows on their own lines, cells separated by a space,
-//     <pre> kept verbatim.
+//     <pre> kept verbatim. A line of 40 bytes or more that repeats an earlier one (outside
+//     <pre>) is dropped: pages that carry their text once per layout, replies quoting a post.
 // Pages too small to judge keep all their unpruned text. A text shorter than the page's JSON-LD
 // Product (or ProductGroup) description is replaced by that description, its markup rendered
 // the same way: shops that draw the product with scripts leave little else in the markup.

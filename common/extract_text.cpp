@@ -1,5 +1,7 @@
 #include "common/extract_text.h"
 
+#include <unordered_set>
+
 namespace meadow::extract {
 namespace {
 
@@ -105,6 +107,48 @@ std::string TextBuilder::take() {
   pending_break_ = Break::none;
   full_ = false;
   return std::move(out_);
+}
+
+std::string drop_repeated_lines(const std::string& text, const std::vector<TextRange>& verbatim,
+                                std::size_t min_bytes) {
+  std::string out;
+  out.reserve(text.size());
+  std::unordered_set<std::string_view> seen;
+  auto range = verbatim.begin();
+  bool dropped = false;  // a line was dropped since the last kept one
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + start, end - start);
+    while (range != verbatim.end() && range->second <= start) ++range;
+    const bool kept_verbatim = range != verbatim.end() && range->first <= start;
+    bool keep = true;
+    if (kept_verbatim) {
+      // The line break that opens a preformatted run folds like any other after a dropped line.
+      keep = !(line.empty() && dropped && out.ends_with("\n\n"));
+      dropped = false;
+    } else if (line.empty()) {
+      // A blank line after a dropped one is kept only when the text before it did not already
+      // end a paragraph.
+      keep = !(dropped && (out.empty() || out.ends_with("\n\n")));
+    } else if (line.size() >= min_bytes && !seen.insert(line).second) {
+      keep = false;
+      dropped = true;
+    } else {
+      dropped = false;
+    }
+    if (keep) {
+      out.append(line);
+      if (end < text.size()) out.push_back('\n');
+    }
+    start = end + 1;
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  std::size_t lead = 0;
+  while (lead < out.size() && out[lead] == '\n') ++lead;
+  out.erase(0, lead);
+  return out;
 }
 
 std::string collapse_whitespace(std::string_view s, std::size_t max_bytes) {

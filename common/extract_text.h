@@ -8,6 +8,8 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace meadow::extract {
 
@@ -54,6 +56,16 @@ class TextBuilder {
   bool pending_space_ = false;
   Break pending_break_ = Break::none;
 };
+
+// A byte range [first, second) of a text.
+using TextRange = std::pair<std::size_t, std::size_t>;
+
+// `text` without the lines of at least `min_bytes` that repeat an earlier line (a page that
+// carries its article twice, one copy for each layout; a post quoted in every reply). Lines
+// starting inside one of `verbatim` (sorted ranges of preformatted text, where code repeats
+// for good reason) are always kept and never remembered. A dropped line takes its line
+// break with it, and the blank lines around it fold into one.
+std::string drop_repeated_lines(const std::string& text, const std::vector<TextRange>& verbatim, std::size_t min_bytes);
 
 // `s` with whitespace collapsed and trimmed, at most `max_bytes` (cut at a character boundary).
 std::string collapse_whitespace(std::string_view s, std::size_t max_bytes = std::numeric_limits<std::size_t>::max());

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/extract.h"
+#include "common/extract_text.h"
 
 namespace meadow::extract {
 namespace {
@@ -251,6 +252,33 @@ TEST(ExtractMain, ProductPageNarrowsToItsDescription) {
   EXPECT_FALSE(has(run(microdata).text, "Free returns"));
   // Without the page saying it is a product's, nothing is narrowed.
   EXPECT_TRUE(has(run(body).text, "Free returns")) << run(body).text;
+}
+
+TEST(ExtractMain, TextRepeatedOnThePageIsKeptOnce) {
+  // One copy of the story per layout; code repeats as written. Short lines (the heading) are
+  // too common to judge.
+  const std::string story = "<h2>Harbor news</h2><p>" + prose("harbor") + "</p><p>" + prose("pier") + "</p>";
+  const std::string html = "<body><main><div class=desktop-layout>" + story + "</div><div class=mobile-layout>" +
+                           story +
+                           "</div><pre>print('a line of code that is long enough to count')\nprint('a line of code "
+                           "that is long enough to count')</pre></main></body>";
+  const Page p = run(html);
+  EXPECT_EQ(
+      p.text,
+      "Harbor news\n\n" + prose("harbor") + "\n\n" + prose("pier") +
+          "\n\nHarbor news\n\nprint('a line of code that is long enough to count')\nprint('a line of code that is "
+          "long enough to count')");
+}
+
+TEST(ExtractText, DropRepeatedLines) {
+  const std::string long_line = "a line that is long enough to be compared";
+  EXPECT_EQ(drop_repeated_lines("Title\n\n" + long_line + "\n\nshort\n\n" + long_line + "\n\nshort\nend", {}, 20),
+            "Title\n\n" + long_line + "\n\nshort\n\nshort\nend");
+  // Lines inside a verbatim range are kept and not remembered.
+  const std::string text = long_line + "\n" + long_line + "\n" + long_line;
+  EXPECT_EQ(drop_repeated_lines(text, {{0, text.size()}}, 20), text);
+  EXPECT_EQ(drop_repeated_lines(long_line + "\n\n" + long_line, {}, 20), long_line);
+  EXPECT_EQ(drop_repeated_lines("", {}, 20), "");
 }
 
 TEST(ExtractMain, ListingKeepsItsItems) {
