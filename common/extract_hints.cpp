@@ -211,12 +211,20 @@ bool has_token(std::string_view list, std::string_view token) noexcept {
   return false;
 }
 
-std::uint16_t element_hints(const xmlNode* element) {
+std::uint16_t NameHintCache::hints(std::string_view value) {
+  const auto [it, added] = known_.try_emplace(value, 0);
+  if (added) it->second = name_hints(value);
+  return it->second;
+}
+
+std::uint16_t element_hints(const xmlNode* element, NameHintCache* cache) {
   std::uint16_t hints = 0;
   for (const xmlAttr* a = element->properties; a != nullptr; a = a->next) {
     const std::string_view name = as_view(a->name);
     if (name == "class" || name == "id") {
-      hints |= name_hints(attr_value(a));
+      const std::string_view value = attr_value(a);
+      // An id is rarely repeated: caching it would only grow the table.
+      hints |= cache != nullptr && name == "class" ? cache->hints(value) : name_hints(value);
     } else if (name == "hidden") {
       hints |= kHintHidden;
     } else if (name == "style") {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <unordered_map>
 
 struct _xmlNode;
 
@@ -27,8 +28,20 @@ enum Hint : std::uint16_t {
   kHintDescription = 1 << 11,  // "description", "desc", itemprop=description: a product's description
 };
 
-// The hints of one element, from its attributes alone (never its children).
-std::uint16_t element_hints(const _xmlNode* element);
+// Remembers the hints of the class and id values already read: a page repeats a few class
+// lists on thousands of elements. The values are viewed, not copied, so a cache must not
+// outlive the document whose attributes it has read.
+class NameHintCache {
+ public:
+  std::uint16_t hints(std::string_view value);
+
+ private:
+  std::unordered_map<std::string_view, std::uint16_t> known_;
+};
+
+// The hints of one element, from its attributes alone (never its children). With a cache,
+// class and id values are read once per document.
+std::uint16_t element_hints(const _xmlNode* element, NameHintCache* cache = nullptr);
 
 // True when the space-separated token list `list` holds `token` (ASCII case-insensitively).
 bool has_token(std::string_view list, std::string_view token) noexcept;

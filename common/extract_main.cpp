@@ -178,6 +178,7 @@ class Finder {
   std::vector<std::uint32_t> h1s_;
   std::uint32_t main_ = kNone;
   ProductSigns product_;
+  NameHintCache name_hints_;
 };
 
 // One document-order pass recording every element whose text can be read, with its own text
@@ -205,7 +206,7 @@ void Finder::build(xmlNode* first) {
         n.xml = node;
         n.parent = stack.empty() ? kNone : stack.back();
         n.role = tag.role;
-        n.hints = node->properties != nullptr ? element_hints(node) : 0;
+        n.hints = node->properties != nullptr ? element_hints(node, &name_hints_) : 0;
         if (n.hints & kHintProduct) ++product_.microdata_products;
         if (tag.role == Role::anchor && xmlHasProp(node, reinterpret_cast<const xmlChar*>("href")) != nullptr)
           n.anchors = 1;
