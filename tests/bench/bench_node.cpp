@@ -14,7 +14,6 @@
 // Scrapy it still prints meadow's figures ("site":"meadow-demo-site", "scrapy":null).
 //
 //   bench_node [--pages 4000] [--concurrency 32] [--site nginx|demo]
-#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +43,7 @@
 #include "common/protocol.h"
 #include "support/coordinator_process.h"
 #include "support/http_client.h"
+#include "support/nginx.h"
 #include "support/process.h"
 #include "support/test_env.h"
 
@@ -113,85 +113,12 @@ double thread_cpu_seconds() {
 
 double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
-// The CPUs this process may run on, in order.
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> out;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) out.push_back(c);
-  return out;
-}
-
-bool pin_calling_thread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return sched_setaffinity(0, sizeof set, &set) == 0;  // 0: the calling thread
-}
-
-std::string find_program(const std::string& name, const std::vector<std::string>& also) {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream in(path);
-    std::string d;
-    while (std::getline(in, d, ':'))
-      if (!d.empty()) dirs.push_back(d);
-  }
-  dirs.insert(dirs.end(), also.begin(), also.end());
-  for (const auto& d : dirs) {
-    const std::string p = d + "/" + name;
-    if (access(p.c_str(), X_OK) == 0) return p;
-  }
-  return {};
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 std::string tail(const std::string& s, std::size_t n = 2000) { return s.size() > n ? s.substr(s.size() - n) : s; }
-
-// argv prefixed with `taskset -c CPU` when there is a CPU to pin to and taskset to do it.
-std::vector<std::string> pinned(std::vector<std::string> argv, int cpu, const std::string& taskset) {
-  if (cpu < 0 || taskset.empty()) return argv;
-  argv.insert(argv.begin(), {taskset, "-c", std::to_string(cpu)});
-  return argv;
-}
-
-std::string nginx_config(const std::string& dir, const std::string& root, std::uint16_t port) {
-  std::string tmp = dir + "/nginx-tmp";
-  std::ostringstream c;
-  c << "daemon off;\n"
-       "master_process off;\n"
-       "worker_processes 1;\n"
-       "pid "
-    << dir << "/nginx.pid;\n"
-    << "error_log " << dir << "/nginx-error.log warn;\n"
-    << "events { worker_connections 1024; }\n"
-       "http {\n"
-       "  access_log off;\n"
-       "  sendfile on;\n"
-       "  tcp_nopush on;\n"
-       "  keepalive_requests 100000;\n"
-       "  keepalive_timeout 65;\n"
-       "  types { text/html html; text/plain txt; }\n"
-       "  default_type application/octet-stream;\n"
-    << "  client_body_temp_path " << tmp << "/body;\n"
-    << "  proxy_temp_path " << tmp << "/proxy;\n"
-    << "  fastcgi_temp_path " << tmp << "/fastcgi;\n"
-    << "  uwsgi_temp_path " << tmp << "/uwsgi;\n"
-    << "  scgi_temp_path " << tmp << "/scgi;\n"
-    << "  server {\n"
-    << "    listen 127.0.0.1:" << port << ";\n"
-    << "    server_name localhost;\n"
-    << "    root " << root << ";\n"
-    << "  }\n"
-       "}\n";
-  return c.str();
-}
 
 // fetch -> frame_result -> NodeStore::add for every URL, `concurrency` fetches in flight, on
 // the calling thread (pinned to `cpu` when >= 0).
@@ -201,7 +128,7 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
     ++run.errors;
     if (run.first_error.empty()) run.first_error = what;
   };
-  if (cpu >= 0 && !pin_calling_thread(cpu)) std::fprintf(stderr, "bench_node: could not pin to CPU %d\n", cpu);
+  if (cpu >= 0 && !testing::pin_calling_thread(cpu)) std::fprintf(stderr, "bench_node: could not pin to CPU %d\n", cpu);
 
   auto store = client::NodeStore::open(db);
   if (!store.ok()) {
@@ -381,7 +308,6 @@ int main(int argc, char** argv) {
   testing::TempDir dir;
   const std::string site_dir = dir.file("site");
   std::filesystem::create_directories(site_dir);
-  std::filesystem::create_directories(dir.file("nginx-tmp"));
   std::filesystem::create_directories(dir.file("meadow"));
 
   std::fprintf(stderr, "bench_node: writing %d pages ...\n", set.pages);
@@ -399,49 +325,37 @@ int main(int argc, char** argv) {
     if (!ec) written_bytes += static_cast<std::int64_t>(n);
   }
 
-  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int> cpus = testing::allowed_cpus();
   const int meadow_cpu = cpus.empty() ? -1 : cpus[0];
   const int site_cpu = cpus.size() >= 2 ? cpus[1] : -1;
-  const std::string taskset = find_program("taskset", {"/usr/bin", "/bin"});
-  if (taskset.empty()) std::fprintf(stderr, "bench_node: no taskset; the site and Scrapy run unpinned\n");
+  if (!testing::can_pin_children()) std::fprintf(stderr, "bench_node: no taskset; the site and Scrapy run unpinned\n");
 
   // The site: nginx serving the written files, or the demo site generating the same bytes.
   std::string site = "nginx";
-  std::uint16_t port = 0;
-  std::unique_ptr<testing::ChildProcess> server;
-  const std::string nginx =
-      set.nginx ? find_program("nginx", {"/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"}) : std::string();
-  if (!nginx.empty()) {
-    port = testing::free_port();
-    {
-      std::ofstream conf(dir.file("nginx.conf"));
-      conf << nginx_config(dir.path(), site_dir, port);
+  std::unique_ptr<testing::Nginx> nginx;
+  std::unique_ptr<testing::ChildProcess> demo_site;
+  if (set.nginx) {
+    auto started = testing::Nginx::start(dir.file("nginx"), site_dir, site_cpu, "/robots.txt");
+    if (started.ok()) {
+      nginx = std::move(started).value();
+    } else {
+      std::fprintf(stderr, "bench_node: %s\nbench_node: serving with meadow-demo-site\n",
+                   started.error().message.c_str());
     }
-    server = std::make_unique<testing::ChildProcess>(
-        pinned({nginx, "-p", dir.path(), "-e", dir.file("nginx-error.log"), "-c", dir.file("nginx.conf")}, site_cpu,
-               taskset),
-        dir.file("nginx.out"));
-    if (!testing::wait_ready(port, 10s, "/robots.txt")) {
-      std::fprintf(stderr, "bench_node: nginx did not start; using meadow-demo-site. nginx said:\n%s%s\n",
-                   tail(read_file(dir.file("nginx.out"))).c_str(),
-                   tail(read_file(dir.file("nginx-error.log"))).c_str());
-      server.reset();
-    }
-  } else if (set.nginx) {
-    std::fprintf(stderr, "bench_node: nginx not found (apt install nginx); serving with meadow-demo-site\n");
   }
-  if (!server) {
+  std::uint16_t port = nginx ? nginx->port() : 0;
+  if (!nginx) {
     site = "meadow-demo-site";
     port = testing::free_port();
-    server = std::make_unique<testing::ChildProcess>(pinned({demo, "--port", std::to_string(port)}, site_cpu, taskset),
-                                                     dir.file("demo-site.out"));
+    demo_site = std::make_unique<testing::ChildProcess>(
+        testing::pinned({demo, "--port", std::to_string(port)}, site_cpu), dir.file("demo-site.out"));
     if (!testing::wait_ready(port, 10s, "/robots.txt")) {
       std::fprintf(stderr, "bench_node: meadow-demo-site did not start:\n%s\n",
                    tail(read_file(dir.file("demo-site.out"))).c_str());
       return 1;
     }
   }
-  const pid_t site_pid = server->pid();
+  const pid_t site_pid = nginx ? nginx->pid() : demo_site->pid();
 
   std::vector<std::string> urls;
   urls.reserve(static_cast<std::size_t>(set.pages));
@@ -487,10 +401,10 @@ int main(int argc, char** argv) {
     Phase sp;
     sp.begin(site_pid);
     const auto timeout = std::chrono::seconds(120 + set.pages / 10);
-    auto r = testing::run_command(
-        pinned({python, peer, "--urls", dir.file("urls.txt"), "--concurrency", std::to_string(set.concurrency)},
-               meadow_cpu, taskset),
-        timeout);
+    auto r = testing::run_command(testing::pinned({python, peer, "--urls", dir.file("urls.txt"), "--concurrency",
+                                                   std::to_string(set.concurrency)},
+                                                  meadow_cpu),
+                                  timeout);
     scrapy = parse_scrapy(r.out);
     std::tie(scrapy_other, scrapy_site_s) = sp.end(site_pid, scrapy ? scrapy->cpu_s : 0);
     if (!scrapy) {
@@ -501,8 +415,11 @@ int main(int argc, char** argv) {
                    tail(r.err).c_str());
     }
   }
-  server->signal(SIGTERM);
-  if (server->wait(10s) == -1) server->signal(SIGKILL);
+  nginx.reset();
+  if (demo_site) {
+    demo_site->signal(SIGTERM);
+    if (demo_site->wait(10s) == -1) demo_site->signal(SIGKILL);
+  }
 
   std::fprintf(stderr, "bench_node: meadow-node idle RSS (%lld s after start) ...\n",
                static_cast<long long>(kIdleWait.count()));
