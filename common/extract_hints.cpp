@@ -192,6 +192,7 @@ std::uint16_t role_hints(std::string_view role) {
                                         "menubar", "toolbar", "dialog", "alertdialog"})
     if (has_token(role, chrome)) hints |= kHintChromeRole;
   if (has_token(role, "main")) hints |= kHintMain;
+  if (has_token(role, "contentinfo")) hints |= kHintContentInfo;
   if (has_token(role, "article")) hints |= kHintContent;
   if (has_token(role, "tabpanel")) hints |= kHintPanel;
   return hints;

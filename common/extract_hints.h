@@ -26,6 +26,7 @@ enum Hint : std::uint16_t {
   kHintConsent = 1 << 9,       // cookie consent and privacy dialogs: furniture however long
   kHintProduct = 1 << 10,      // a microdata item typed schema.org Product
   kHintDescription = 1 << 11,  // "description", "desc", itemprop=description: a product's description
+  kHintContentInfo = 1 << 12,  // role=contentinfo: the page's footer (with kHintChromeRole)
 };
 
 // Remembers the hints of the class and id values already read: a page repeats a few class

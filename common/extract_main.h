@@ -10,7 +10,9 @@
 //     that are not content, and class/id names used for furniture ("site-header" and "ad",
 //     not "entry-header" nor a layout switch like "hide-ads"). A name never prunes an element
 //     that holds most of the page's text or the page's <main> (themes put "sidebar-left" on
-//     the whole page). Comment sections (customer reviews count as comments) are pruned only when
+//     the whole page), and neither does a chrome element or role, as broken markup can leave
+//     a header open around the page; but a role=contentinfo footer is always furniture (its
+//     legal notes can outweigh a short page). Comment sections (customer reviews count as comments) are pruned only when
 //     the rest of the page outweighs them or holds a long text of its own (an article), both
 //     counted in text outside links: on a forum, where the opening post is short, they are
 //     the content.

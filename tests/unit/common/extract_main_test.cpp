@@ -281,6 +281,22 @@ TEST(ExtractText, DropRepeatedLines) {
   EXPECT_EQ(drop_repeated_lines("", {}, 20), "");
 }
 
+TEST(ExtractMain, FooterOfLegalNotesLongerThanThePageIsLeftOut) {
+  const std::string html =
+      "<body><main><h1>Smart Watch</h1><p>" + prose("watch") + "</p><p>" + prose("strap") +
+      "</p></main><footer role=contentinfo><div class=legal><ol>" +
+      repeated(16,
+               [](const std::string& i) {
+                 return "<li>Note " + i +
+                        ": battery life varies by use and settings; features may change, see the terms for "
+                        "details.</li>";
+               }) +
+      "</ol></div></footer></body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The strap has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "Note 3")) << p.text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
