@@ -309,10 +309,12 @@ void Finder::prune_furniture() {
       furniture = n.raw_text < kWrapperTextBytes;
     } else if (n.role == Role::button || n.role == Role::chrome || (n.hints & kHintChromeRole) ||
                (n.role == Role::banner && !(n.state & kSectioned))) {
-      // A footer the author marked role=contentinfo is furniture however much it holds (legal
-      // notes can outweigh a short page); other chrome holding most of the page is more likely
-      // a header left open by broken markup.
-      furniture = !landmark && ((n.hints & kHintContentInfo) ? !(n.state & kHasMain) : !dominant(i));
+      // The page's footer is furniture however much it holds (testimonials and legal notes
+      // can outweigh a short page); other chrome holding most of the page is more likely a
+      // header left open by broken markup.
+      const bool page_footer =
+          (n.hints & kHintContentInfo) || (n.role == Role::banner && !(n.state & kSectioned) && named(n.xml, "footer"));
+      furniture = !landmark && (page_footer ? !(n.state & kHasMain) : !dominant(i));
     } else if ((n.hints & (kHintBoiler | kHintRelated)) && !dominant(i) && !landmark) {
       n.state |= kNamed;
     }

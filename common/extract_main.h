@@ -11,11 +11,12 @@
 //     not "entry-header" nor a layout switch like "hide-ads"). A name never prunes an element
 //     that holds most of the page's text or the page's <main> (themes put "sidebar-left" on
 //     the whole page), and neither does a chrome element or role, as broken markup can leave
-//     a header open around the page; but a role=contentinfo footer is always furniture (its
-//     legal notes can outweigh a short page). Comment sections (customer reviews count as comments) are pruned only when
-//     the rest of the page outweighs them or holds a long text of its own (an article), both
-//     counted in text outside links: on a forum, where the opening post is short, they are
-//     the content.
+//     a header open around the page; but the page's footer (a <footer> outside any article,
+//     section, aside, nav or main, or role=contentinfo) is always furniture: its testimonials
+//     and legal notes can outweigh a short page. Comment sections (customer reviews count as
+//     comments) are pruned only when the rest of the page outweighs them or holds a long text
+//     of its own (an article), both counted in text outside links: on a forum, where the
+//     opening post is short, they are the content.
 //  2. Prune link lists: blocks whose text is mostly anchor text (menus, tag clouds, "more
 //     stories"), unless that would leave almost nothing (a link directory is its links).
 //  3. Pick the best subtree: walk down from <main> (or the document) while one child holds

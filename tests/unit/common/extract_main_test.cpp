@@ -281,7 +281,7 @@ TEST(ExtractText, DropRepeatedLines) {
   EXPECT_EQ(drop_repeated_lines("", {}, 20), "");
 }
 
-TEST(ExtractMain, FooterOfLegalNotesLongerThanThePageIsLeftOut) {
+TEST(ExtractMain, PageFooterLongerThanThePageIsLeftOut) {
   const std::string html =
       "<body><main><h1>Smart Watch</h1><p>" + prose("watch") + "</p><p>" + prose("strap") +
       "</p></main><footer role=contentinfo><div class=legal><ol>" +
@@ -295,6 +295,10 @@ TEST(ExtractMain, FooterOfLegalNotesLongerThanThePageIsLeftOut) {
   const Page p = run(html);
   EXPECT_TRUE(has(p.text, "The strap has been studied")) << p.text;
   EXPECT_FALSE(has(p.text, "Note 3")) << p.text;
+  // The page's own <footer> says the same without a role.
+  std::string plain = html;
+  plain.replace(plain.find("<footer role=contentinfo>"), 25, "<footer>");
+  EXPECT_FALSE(has(run(plain).text, "Note 3")) << run(plain).text;
 }
 
 TEST(ExtractMain, ListingKeepsItsItems) {
