@@ -155,7 +155,10 @@ Status Decompressor::write(std::string_view data, std::string& out) {
     out.append(s.buffer.data(), output.pos);
     s.total_out += output.pos;
     s.mid_frame = rc != 0;
-    if (input.pos == input.size && output.pos < output.size) return ok_status();
+    // With the input all taken, a call that filled less than the buffer may still have left
+    // decoded data inside the decoder (a block far larger than its compressed form arrives a
+    // piece at a time): only a call that produced nothing means it is drained.
+    if (input.pos == input.size && (rc == 0 || output.pos == 0)) return ok_status();
   }
 }
 

@@ -109,6 +109,24 @@ TEST(Zstd, HugeWindowIsRefusedBeforeAllocating) {
   EXPECT_EQ(ok.value(), "");
 }
 
+TEST(Zstd, HighlyRepetitiveDataDecodesWholeUnderALargerCap) {
+  // A page cut at a node's 4 MiB cap that repeats itself compresses about 400:1; the decoder
+  // hands such blocks out a piece at a time even after it has taken all the input.
+  std::string page;
+  while (page.size() < (4u << 20)) page += "<p>The same paragraph of a huge page, again and again.</p>\n";
+  page.resize(4u << 20);
+  const std::string packed = compress(page, 1);
+  ASSERT_LT(packed.size(), page.size() / 100);
+  for (std::size_t cap : {page.size(), page.size() + 1, std::size_t{16} << 20}) {
+    auto back = decompress(packed, cap);
+    ASSERT_TRUE(back.ok()) << "cap " << cap << ": " << back.error().message;
+    EXPECT_EQ(back.value(), page);
+  }
+  auto cut = decompress(packed.substr(0, packed.size() - 5), 16u << 20);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, "bad-zstd");
+}
+
 TEST(Zstd, TruncatedInputIsBad) {
   const std::string data = sample_text(20000);
   const std::string packed = compress(data);
