@@ -164,8 +164,10 @@ std::uint16_t name_hints(std::string_view value) {
         if (p.match == Match::whole && matches(whole, p)) token_hints |= p.hint;
       // "has-sidebar", "no-header", "hide-ads": a layout switch about something else.
       if (!modifier) hints |= token_hints;
-      if (whole == "sronly" || whole == "visuallyhidden" || whole == "screenreadertext") hints |= kHintBoiler;
-      // "skip-link", "skip-to-content": the link, not its target ("skip-to-products").
+      // Text only screen readers get is hidden from sight.
+      if (whole == "sronly" || whole == "visuallyhidden" || whole == "screenreadertext")
+        hints |= kHintBoiler | kHintHidden;
+      // "skip-link", "skip-to-content": the link (element_hints hides it), or its target.
       if (whole.starts_with("skip") &&
           (whole.ends_with("link") || whole.ends_with("content") || whole.ends_with("main") || whole.ends_with("nav")))
         hints |= kHintBoiler;
@@ -246,6 +248,12 @@ std::uint16_t element_hints(const xmlNode* element, NameHintCache* cache) {
     }
   }
   if (hints & kHintPanel) hints &= ~kHintHidden;
+  // A link named like furniture that jumps within the page is a skip link, shown only on
+  // keyboard focus.
+  if ((hints & kHintBoiler) && element->name != nullptr && as_view(element->name) == "a") {
+    const xmlAttr* href = xmlHasProp(element, reinterpret_cast<const xmlChar*>("href"));
+    if (href != nullptr && attr_value(href).starts_with('#')) hints |= kHintHidden;
+  }
   return hints;
 }
 

@@ -5,8 +5,9 @@
 // How it decides, in linear passes over a compact table of the page's elements:
 //  1. Prune furniture: chrome elements (nav, aside, dialog; header and footer unless inside an
 //     article, section, aside, nav or main, where they belong to that part, as in HTML's
-//     banner rule; small forms and noscripts), hidden ones (but not collapsed accordion, tab
-//     and FAQ panels, whose text a click shows), cookie consent dialogs, ARIA landmark roles
+//     banner rule; small forms and noscripts), hidden ones (with screen-reader-only text and
+//     skip links; but not collapsed accordion, tab and FAQ panels, whose text a click shows),
+//     cookie consent dialogs, ARIA landmark roles
 //     that are not content, and class/id names used for furniture ("site-header" and "ad",
 //     not "entry-header" nor a layout switch like "hide-ads"). A name never prunes an element
 //     that holds most of the page's text or the page's <main> (themes put "sidebar-left" on

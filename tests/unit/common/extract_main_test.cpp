@@ -301,6 +301,22 @@ TEST(ExtractMain, PageFooterLongerThanThePageIsLeftOut) {
   EXPECT_FALSE(has(run(plain).text, "Note 3")) << run(plain).text;
 }
 
+TEST(ExtractMain, TextShownOnlyToScreenReadersIsLeftOut) {
+  const std::string html =
+      "<body><a class=skip-link href=#skip-content>Skip to content</a><main id=skip-content>"
+      "<h2 class=visually-hidden>Product gallery controls</h2><p>" +
+      prose("lantern") + "</p><p>" + prose("wick") + "</p></main></body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The wick has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "Skip to content")) << p.text;
+  EXPECT_FALSE(has(p.text, "gallery controls")) << p.text;
+  // However much of a short page it is.
+  const std::string brief =
+      "<body><main><p>A brass lantern with a glass chimney, sold singly.</p><div class=sr-only>Use the left and "
+      "right arrow keys to move between the pictures of the gallery, and press enter to zoom.</div></main></body>";
+  EXPECT_EQ(run(brief).text, "A brass lantern with a glass chimney, sold singly.");
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
