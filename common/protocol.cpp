@@ -139,6 +139,7 @@ std::string to_json(const LeaseResponse& m) {
                                  {"deadline_ms", t.deadline_ms},
                                  {"attempt", t.attempt},
                                  {"fields", to_json_array(t.fields)}});
+    if (t.captures) tasks.back().as_object()["captures"] = true;
   }
   return meadow::to_json(json::object{{"tasks", std::move(tasks)},
                                       {"next_poll_ms", m.next_poll_ms},
@@ -167,6 +168,7 @@ Result<LeaseResponse> parse_lease_response(std::string_view body) {
     l.deadline_ms = t.integer("deadline_ms", 0, INT64_MAX);
     l.attempt = static_cast<int>(t.integer_or("attempt", 1, 1000, 1));
     const auto& fields = t.array_or_empty("fields", 64);
+    l.captures = t.boolean_or("captures", false);
     if (!t.ok()) return t.error();
     MEADOW_ASSIGN(l.fields, parse_field_selectors(fields));
     m.tasks.push_back(std::move(l));
@@ -305,6 +307,7 @@ std::string to_json(const ResultLine& m) {
   json::object o{{"task_id", m.task_id}, {"token", m.token}, {"outcome", to_string(m.outcome)}};
   if (!m.reason.empty()) o["reason"] = m.reason;
   if (m.outcome == Outcome::ok) o["record"] = m.record;
+  if (m.outcome == Outcome::ok && !m.capture_body.empty()) o["capture_base64"] = crypto::base64_encode(m.capture_body);
   return meadow::to_json(o);
 }
 
@@ -323,8 +326,14 @@ Result<ResultLine> parse_result_line(std::string_view line) {
     else f.fail("outcome", "must be \"ok\", \"failed\" or \"skipped\"");
   }
   if (f.ok() && m.outcome == Outcome::ok) m.record = f.object("record");
+  const std::string capture = f.string_or("capture_base64", "", (kMaxCaptureBytes + 2) / 3 * 4);
   if (f.ok() && m.outcome != Outcome::ok && m.reason.empty()) f.fail("reason", "is required when outcome is not ok");
   if (!f.ok()) return f.error();
+  if (!capture.empty()) {
+    auto body = crypto::base64_decode(capture);
+    if (!body.ok()) return make_error(ErrorKind::invalid, "bad-field", "result: field 'capture_base64' must be base64");
+    m.capture_body = std::move(*body);
+  }
   return m;
 }
 
@@ -403,7 +412,7 @@ void sign_record(json::object& record, const crypto::KeyPair& key) {
 }
 
 std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const json::object& unsigned_record,
-                                const crypto::KeyPair& key) {
+                                const crypto::KeyPair& key, std::string_view capture_body) {
   std::string canon = canonical_json(unsigned_record);
   const std::string sig = crypto::base64_encode(key.sign(canon));
   std::string out = "{\"task_id\":" + std::to_string(task_id) + ",\"token\":" + std::to_string(token) +
@@ -413,7 +422,13 @@ std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const 
   out += canon;
   out += unsigned_record.empty() ? "\"signature\":\"" : ",\"signature\":\"";
   out += sig;
-  out += "\"}}";
+  out += "\"}";
+  if (!capture_body.empty()) {
+    out += ",\"capture_base64\":\"";
+    out += crypto::base64_encode(capture_body);
+    out += '"';
+  }
+  out += '}';
   return out;
 }
 

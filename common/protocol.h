@@ -17,8 +17,8 @@
 namespace meadow::protocol {
 
 inline constexpr int kMajorVersion = 1;
-inline constexpr int kMinorVersion = 1;
-inline constexpr const char* kVersion = "1.1";
+inline constexpr int kMinorVersion = 2;
+inline constexpr const char* kVersion = "1.2";
 inline constexpr const char* kVersionHeader = "meadow-protocol";
 
 // Checks a peer's "meadow-protocol" value: an unknown major version is refused with a
@@ -62,6 +62,7 @@ struct TaskLease {
   std::int64_t deadline_ms = 0;  // the lease ends then unless extended
   int attempt = 1;
   std::vector<FieldSelector> fields;
+  bool captures = false;  // the job wants the raw response for WARC (record.raw + capture_base64); 1.2
 };
 struct LeaseResponse {
   std::vector<TaskLease> tasks;
@@ -114,7 +115,13 @@ struct ResultLine {
   Outcome outcome = Outcome::ok;
   std::string reason;
   boost::json::object record;
+  // The response body as captured, when the record has `raw` (a job that wants captures); it
+  // travels outside the record, as "capture_base64", and record.body_sha256 binds it.
+  std::string capture_body;
 };
+
+// The largest capture body a result line may carry (what a node's page cap allows and more).
+inline constexpr std::size_t kMaxCaptureBytes = 16u << 20;
 
 // The coordinator's signed proof that a record was accepted. Signed over
 // canonical_json of every other field.
@@ -175,8 +182,9 @@ void sign_record(boost::json::object& record, const crypto::KeyPair& key);
 // The JSON of an ok result line whose record (given without "signature") is signed on the
 // way: the record is serialised once, in canonical form, and the signature appended to it.
 // Equal in meaning to to_json() of a ResultLine holding the sign_record()ed record.
+// A non-empty `capture_body` is added as "capture_base64".
 std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const boost::json::object& unsigned_record,
-                                const crypto::KeyPair& key);
+                                const crypto::KeyPair& key, std::string_view capture_body = {});
 // Fails with code "bad-record-signature" when missing or not valid for `key`.
 Status verify_record(const boost::json::object& record, const crypto::PublicKey& key);
 

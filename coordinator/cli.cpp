@@ -76,6 +76,7 @@ constexpr const char* kJobAddUsage = R"(usage: meadow-coordinator job add --name
   --max-attempts N      tries before a task is dead-lettered (1..20, default 3)
   --replication R       share of tasks fetched twice for verification, 0..1 (default 0)
   --field NAME=KIND:EXPR  a field to extract, KIND css or xpath; repeatable
+  --captures            nodes send the raw responses too; the dataset gets WARC files
   --owner ID            the customer the job belongs to
 )";
 
@@ -99,6 +100,8 @@ Result<Args> parse_args(int argc, char** argv) {
       a.help = true;
     } else if (s == "--json") {
       a.json = true;
+    } else if (s == "--captures") {
+      a.options.emplace(s, "true");
     } else if (s.rfind("--", 0) == 0) {
       auto eq = s.find('=');
       if (eq != std::string::npos) {
@@ -347,6 +350,7 @@ Result<JobSpec> job_spec_from_args(const Args& a) {
   MEADOW_TRY(number("--replication", "replication_rate"));
   if (const std::string* v = a.get("--scope")) o["scope"] = *v;
   if (const std::string* v = a.get("--owner")) o["owner"] = *v;
+  if (a.get("--captures")) o["captures"] = true;
   std::vector<std::string> field_options;
   auto range = a.options.equal_range("--field");
   for (auto it = range.first; it != range.second; ++it) field_options.push_back(it->second);

@@ -368,7 +368,8 @@ struct Engine::Impl {
       if (it == held.end()) continue;
       it->second.started = true;
       ++in_flight;
-      fetcher->fetch(it->second.lease.url, [this, id](FetchResult r) { on_fetched(id, std::move(r)); });
+      fetcher->fetch(it->second.lease.url, [this, id](FetchResult r) { on_fetched(id, std::move(r)); },
+                     it->second.lease.captures);
     }
   }
 

@@ -20,6 +20,7 @@ struct Fetcher::Job {
   FetchResult result;
   Done done;
   bool robots_file = false;
+  bool capture = false;
   std::function<void(RobotsFetch)> robots_done;
 };
 
@@ -33,8 +34,9 @@ Fetcher::Fetcher(HttpLoop& loop, const Clock& clock, FetchSettings settings)
 
 Fetcher::~Fetcher() = default;
 
-void Fetcher::fetch(const std::string& url, Done done) {
+void Fetcher::fetch(const std::string& url, Done done, bool capture) {
   auto job = std::make_shared<Job>();
+  job->capture = capture;
   job->result.url = url;
   job->result.started_ms = clock_.now_ms();
   job->done = std::move(done);
@@ -94,6 +96,7 @@ void Fetcher::request(std::shared_ptr<Job> job, url::Url u) {
   req.guard = settings_.guard;
   req.resolve = settings_.resolve;
   req.decode_content = true;
+  req.capture = job->capture;
   req.timeout_ms = settings_.timeout_ms;
   req.connect_timeout_ms = settings_.connect_timeout_ms;
   req.low_speed_bytes = settings_.low_speed_bytes;
@@ -139,6 +142,9 @@ void Fetcher::request(std::shared_ptr<Job> job, url::Url u) {
     r.content_language = resp.header("content-language");
     r.body = std::move(resp.body);
     r.truncated = resp.truncated;
+    if (job->capture && !resp.status_line.empty())
+      r.capture = FetchResult::Capture{std::move(resp.request_head), std::move(resp.status_line),
+                                       std::move(resp.raw_headers), resp.primary_ip};
     if (resp.error) {
       const Error& e = *resp.error;
       const bool partial = e.code == "timeout" && resp.status >= 200 && resp.status < 300 && !r.body.empty();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,15 @@ struct FetchResult {
                                       // "port-forbidden", "scheme-forbidden", "bad-url", "too-many-redirects",
                                       // "http-404", "timeout", "dns", "connect", "tls", "transport" ...
   std::string reason;                 // the same for a person
+  // When the fetch was asked to capture (a job that wants WARC captures): the final request
+  // and response as they crossed the network, less the body (see HttpResponse).
+  struct Capture {
+    std::string request_head;
+    std::string status_line;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string ip_address;
+  };
+  std::optional<Capture> capture;
 };
 
 // Every request the fetcher makes (robots.txt included), for the contribution log.
@@ -76,8 +86,9 @@ class Fetcher {
   Fetcher(HttpLoop& loop, const Clock& clock, FetchSettings settings);
   ~Fetcher();
 
-  // Loop thread only. `done` runs on the loop thread.
-  void fetch(const std::string& url, Done done);
+  // Loop thread only. `done` runs on the loop thread. With `capture`, the result carries the
+  // final request and response heads (FetchResult::capture).
+  void fetch(const std::string& url, Done done, bool capture = false);
 
   // Called for every robots.txt request, when it ends (pages come back through Done).
   void set_robots_observer(std::function<void(const FetchEvent&)> fn) { robots_observer_ = std::move(fn); }

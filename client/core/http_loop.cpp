@@ -30,6 +30,9 @@ void global_init() {
 
 using text::trim;
 
+constexpr std::size_t kMaxCapturedLine = 1024;       // a status line kept
+constexpr std::size_t kMaxCapturedHead = 64 * 1024;  // a request head kept
+
 Error transport_error(CURLcode rc, const char* errbuf) {
   std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
   switch (rc) {
@@ -94,6 +97,10 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
   const std::string_view line(data, size * n);
   if (line.starts_with("HTTP/")) {
     t->resp.headers.clear();
+    if (t->req.capture) {
+      t->resp.status_line = std::string(trim(line).substr(0, kMaxCapturedLine));
+      t->resp.raw_headers.clear();
+    }
     const auto sp = line.find(' ');
     t->resp.status = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
     return size * n;
@@ -112,8 +119,19 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
   const auto colon = content.find(':');
   if (colon != std::string_view::npos && t->resp.headers.size() < 200) {
     t->resp.headers.emplace_back(text::ascii_lower(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
+    if (t->req.capture)
+      t->resp.raw_headers.emplace_back(std::string(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
   }
   return size * n;
+}
+
+// With CURLOPT_VERBOSE, libcurl hands every request header block it sends to this callback
+// (and prints nothing itself).
+int on_debug(CURL* /*easy*/, curl_infotype type, char* data, size_t size, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  if (type == CURLINFO_HEADER_OUT && t->resp.request_head.size() < kMaxCapturedHead)
+    t->resp.request_head.append(data, std::min(size, kMaxCapturedHead - t->resp.request_head.size()));
+  return 0;
 }
 
 size_t on_body(char* data, size_t size, size_t n, void* userp) {
@@ -190,6 +208,11 @@ struct HttpLoop::Impl {
     // guarded request, so unguarded transfers close theirs.
     if (!r.guard) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     if (r.decode_content) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (r.capture) {
+      curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+      curl_easy_setopt(e, CURLOPT_DEBUGDATA, &t);
+      curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
     if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
     curl_slist* headers = nullptr;
     for (const auto& [k, v] : r.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());

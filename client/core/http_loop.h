@@ -38,6 +38,8 @@ struct HttpRequest {
   std::optional<GuardPolicy> guard;       // set for anything a task asks for; without one the
                                           // connection is closed after use, never pooled
   bool decode_content = false;            // send Accept-Encoding, deliver decoded bytes
+  bool capture = false;                   // keep the request head as sent and the response's
+                                          // status line and header fields as received
   std::string user_agent;
   std::vector<std::string> resolve;       // CURLOPT_RESOLVE entries ("host:port:addr")
   // Called once when the response headers are complete; false stops the transfer there
@@ -54,6 +56,12 @@ struct HttpResponse {
   bool stopped = false;           // on_headers refused it
   std::int64_t wire_bytes = 0;    // request + response bytes as they crossed the network
   std::string primary_ip;
+  // With HttpRequest::capture: the request line and header fields exactly as sent (CRLF line
+  // ends, the blank line included), the status line as received ("HTTP/1.1 200 OK") and the
+  // header fields with their names as received, in order. Empty otherwise.
+  std::string request_head;
+  std::string status_line;
+  Headers raw_headers;
   std::optional<Error> error;     // transport failure (codes: timeout (also for the low-speed
                                   // limit), address-forbidden, port-forbidden, dns, connect, tls,
                                   // bad-encoding, scheme-forbidden, transport)

@@ -55,6 +55,14 @@ json::object build_record(const protocol::TaskLease& task, const FetchResult& fe
   r["content_length"] = static_cast<std::int64_t>(fetch.body.size());
   r["truncated"] = fetch.truncated;
   add_page_fields(r, page, fetch.body);
+  if (task.captures && fetch.capture) {
+    const FetchResult::Capture& cap = *fetch.capture;
+    json::array headers;
+    for (const auto& [name, value] : cap.headers) headers.push_back(json::object{{"name", name}, {"value", value}});
+    json::object raw{{"status_line", cap.status_line}, {"headers", std::move(headers)}, {"request", cap.request_head}};
+    if (!cap.ip_address.empty()) raw["ip_address"] = cap.ip_address;
+    r["raw"] = std::move(raw);
+  }
   return r;
 }
 
@@ -73,7 +81,8 @@ FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fe
       out.field_problems = std::move(page->field_problems);
       const json::object record = build_record(task, fetch, *page, node_id);
       out.record_id = std::string(record.at("record_id").get_string());
-      out.frame = zstd::compress(protocol::signed_ok_line_json(task.task_id, task.token, record, key) + "\n");
+      const std::string_view capture = record.contains("raw") ? std::string_view(fetch.body) : std::string_view();
+      out.frame = zstd::compress(protocol::signed_ok_line_json(task.task_id, task.token, record, key, capture) + "\n");
       return out;
     }
     out.error = page.error().message;

@@ -12,7 +12,10 @@ has no zstd codec.
 
 `download` resumes a partly downloaded shard with a Range request, then checks every shard's
 SHA-256, the Merkle root over the records, and the coordinator's Ed25519 signature of the
-manifest; it prints what it checked and exits non-zero when anything does not match.
+manifest. When the job asked for raw captures it also fetches each shard's WARC file and checks
+its SHA-256, every WARC record's block and payload digests, and that each captured body is the
+one its record's signed body_sha256 names. It prints what it checked and exits non-zero when
+anything does not match.
 """
 
 import argparse
@@ -181,13 +184,63 @@ class Api:
             return json.load(r)
 
 
-def zstd_lines(path):
-    """The lines of a zstd NDJSON file, via the zstd program."""
+def zstd_bytes(path):
+    """A zstd file's content, via the zstd program."""
     try:
-        out = subprocess.run(["zstd", "-dcq", path], check=True, capture_output=True).stdout
+        return subprocess.run(["zstd", "-dcq", path], check=True, capture_output=True).stdout
     except FileNotFoundError:
         sys.exit("reading .zst files needs the zstd program (apt-get install zstd)")
+
+
+def zstd_lines(path):
+    """The lines of a zstd NDJSON file."""
+    out = zstd_bytes(path)
     return out.split(b"\n")[:-1] if out.endswith(b"\n") else out.split(b"\n")
+
+
+def _b32_sha256(data):
+    import base64
+    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def warc_records(data):
+    """(fields, block) of each record of an uncompressed WARC file; raises ValueError when the
+    file is not well formed."""
+    at = 0
+    while at < len(data):
+        end = data.find(b"\r\n\r\n", at)
+        if end < 0 or not data.startswith(b"WARC/1.1\r\n", at):
+            raise ValueError("no WARC/1.1 record at byte %d" % at)
+        fields = {}
+        for line in data[at:end].split(b"\r\n")[1:]:
+            name, _, value = line.decode("utf-8").partition(":")
+            fields[name.strip().lower()] = value.strip()
+        length = int(fields["content-length"])
+        block = data[end + 4:end + 4 + length]
+        if len(block) != length or data[end + 4 + length:end + 8 + length] != b"\r\n\r\n":
+            raise ValueError("record at byte %d is cut short" % at)
+        yield fields, block
+        at = end + 8 + length
+
+
+def check_captures(path, body_sha256_by_url):
+    """Checks a captures file; returns (response records, problems)."""
+    problems, responses = [], 0
+    try:
+        for fields, block in warc_records(zstd_bytes(path)):
+            if fields.get("warc-block-digest") != _b32_sha256(block):
+                problems.append("block digest of %s" % fields.get("warc-record-id"))
+            if fields.get("warc-type") != "response":
+                continue
+            responses += 1
+            payload = block[block.find(b"\r\n\r\n") + 4:]
+            if fields.get("warc-payload-digest") != _b32_sha256(payload):
+                problems.append("payload digest of %s" % fields.get("warc-target-uri"))
+            if body_sha256_by_url.get(fields.get("warc-target-uri")) != hashlib.sha256(payload).hexdigest():
+                problems.append("%s is not the body its record names" % fields.get("warc-target-uri"))
+    except (ValueError, KeyError) as e:
+        problems.append(str(e))
+    return responses, problems
 
 
 def download_file(api, path, dest, expect_sha):
@@ -241,19 +294,34 @@ def cmd_download(api, args):
     ok = verify_manifest(manifest, coordinator["key"])
     print("manifest signature: %s (key %s)" % ("valid" if ok else "INVALID", manifest["coordinator_key_id"]))
     hashes = []
-    for shard in manifest["shards"]:
-        dest = os.path.join(args.out, shard["name"])
+
+    def fetch(entry):
+        dest = os.path.join(args.out, entry["name"])
         if os.path.exists(dest) and not args.force:
             digest = hashlib.sha256(open(dest, "rb").read()).hexdigest()
         else:
-            digest = download_file(api, base + "/shards/" + shard["name"], dest, shard["sha256"])
-        good = digest == shard["sha256"]
+            digest = download_file(api, base + "/shards/" + entry["name"], dest, entry["sha256"])
+        return dest, digest == entry["sha256"]
+
+    for shard in manifest["shards"]:
+        dest, good = fetch(shard)
         ok &= good
         lines = zstd_lines(dest)
         good_count = len(lines) == shard["records"]
         ok &= good_count
         hashes.extend(hashlib.sha256(line).digest() for line in lines)
         print("%s: %d records, sha256 %s" % (shard["name"], len(lines), "ok" if good and good_count else "MISMATCH"))
+        if "captures" in shard:
+            dest, good = fetch(shard["captures"])
+            bodies = {}
+            for line in lines:
+                rec = json.loads(line)
+                bodies[rec.get("final_url", rec.get("url"))] = rec.get("body_sha256")
+            responses, problems = check_captures(dest, bodies)
+            ok &= good and not problems
+            print("%s: %d captured responses, sha256 %s, digests %s" % (
+                shard["captures"]["name"], responses, "ok" if good else "MISMATCH",
+                "ok" if not problems else "MISMATCH: " + "; ".join(problems[:3])))
     root = merkle_root(hashes)
     ok &= root == manifest["merkle"]["root"]
     print("merkle root: %s (%s)" % (root, "ok" if root == manifest["merkle"]["root"] else "MISMATCH"))

@@ -404,6 +404,8 @@ http::Response dataset_file(const http::Request& r, Context& ctx, const DatasetS
   if (!shards.ok()) return problem(shards.error());
   for (const auto& s : *shards) {
     if (s.name() == name) return serve_file(r, dir + "/" + s.name(), s.sha256, "application/zstd");
+    if (s.captures_records > 0 && s.captures_name() == name)
+      return serve_file(r, dir + "/" + s.captures_name(), s.captures_sha256, "application/zstd");
   }
   return problem(make_error(ErrorKind::not_found, "unknown-shard",
                             "dataset " + std::to_string(d.job_id) + " has no shard '" + std::string(name.substr(0, 128)) +

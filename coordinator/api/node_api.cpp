@@ -120,6 +120,45 @@ std::vector<std::string> record_links(const json::object& record) {
   return out;
 }
 
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// A record with `raw` is a capture. Only a job that asks for captures takes one; its heads go
+// into WARC header blocks as they are, so they may not break lines where a field would; and
+// the body sent beside the record must be the one the signed body_sha256 names.
+Status check_capture(const protocol::ResultLine& line, const json::object& rec, bool wanted) {
+  auto bad = [](std::string code, std::string message) { return make_error(ErrorKind::invalid, std::move(code), std::move(message)); };
+  const json::value* raw = rec.if_contains("raw");
+  if (raw == nullptr) {
+    if (!line.capture_body.empty()) return bad("capture-mismatch", "capture_base64 came without record.raw");
+    return ok_status();
+  }
+  if (!wanted) return bad("capture-not-wanted", "the record has raw, but its job does not ask for captures");
+  if (!raw->is_object()) return bad("bad-field", "record: field 'raw' must be an object");
+  JsonFields f(raw->get_object(), "record.raw");
+  const std::string status_line = f.string("status_line", 1024);
+  const json::array& headers = f.array("headers", 500);
+  f.string_or("request", "", 64 * 1024);
+  f.string_or("ip_address", "", 45);
+  if (!f.ok()) return f.error();
+  if (has_line_break(status_line) || !status_line.starts_with("HTTP/"))
+    return bad("bad-field", "record.raw: status_line must be one line starting HTTP/");
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const json::object* h = headers[i].if_object();
+    const json::value* name = h ? h->if_contains("name") : nullptr;
+    const json::value* value = h ? h->if_contains("value") : nullptr;
+    if (!name || !value || !name->is_string() || !value->is_string() || name->get_string().empty() ||
+        has_line_break(name->get_string()) || has_line_break(value->get_string()) ||
+        std::string_view(name->get_string()).find(':') != std::string_view::npos)
+      return bad("bad-field", "record.raw: headers[" + std::to_string(i) +
+                                  "] must be {name, value} strings, the name non-empty without ':', neither breaking a line");
+  }
+  const json::value* digest = rec.if_contains("body_sha256");
+  const std::string actual = crypto::sha256_hex(line.capture_body);
+  if (digest == nullptr || !digest->is_string() || digest->get_string() != actual)
+    return bad("capture-mismatch", "the captured body's SHA-256 is " + actual + ", not the record's body_sha256");
+  return ok_status();
+}
+
 // Checks one line of an upload against the node and its lease and builds what to store.
 Result<VerifiedResult> verify_line(std::size_t line_no, const protocol::ResultLine& line, const Node& node,
                                    const crypto::PublicKey& node_key, Context& ctx, std::int64_t now_ms) {
@@ -165,6 +204,10 @@ Result<VerifiedResult> verify_line(std::size_t line_no, const protocol::ResultLi
   }
   v.record_sha256 = crypto::sha256_hex(bytes);
   v.record_json = to_json(rec);
+  auto job = ctx.scheduler.active_job(task->job_id);
+  auto capture = check_capture(line, rec, job.ok() && job->has_value() && (*job)->spec.captures);
+  if (!capture.ok()) return fail(capture.error().kind, capture.error().code, capture.error().message);
+  if (rec.contains("raw")) v.capture_body = line.capture_body;
 
   protocol::Receipt& rc = v.receipt;
   rc.receipt_id = "rcpt-" + std::to_string(line.task_id) + "-" + std::to_string(line.token);
@@ -178,7 +221,6 @@ Result<VerifiedResult> verify_line(std::size_t line_no, const protocol::ResultLi
   rc.coordinator_key_id = ctx.key.public_key().id('c');
   protocol::sign_receipt(rc, ctx.key);
 
-  auto job = ctx.scheduler.active_job(task->job_id);
   if (job.ok() && job->has_value()) v.discovered = ctx.scheduler.links_to_follow(**job, *task, record_links(rec));
   return v;
 }

@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "coordinator/datasets/manifest.h"
+#include "coordinator/datasets/warc.h"
 
 namespace meadow::coordinator::datasets {
 
@@ -150,10 +151,34 @@ Result<std::int64_t> Assembler::seal_one(const Job& job, std::int64_t max_bytes)
   MEADOW_TRY(make_dir(options_.dir));
   MEADOW_TRY(make_dir(job_dir(job.id)));
   MEADOW_TRY(write_file_atomically(file_path(job.id, sh.name()), bytes));
+  if (job.spec.captures) MEADOW_TRY(write_captures(sh, entries, records));
   MEADOW_TRY(cat.seal(sh, sh.created_ms));
   log_.info("datasets", "job " + std::to_string(job.id) + ": sealed " + sh.name() + " with " +
                             std::to_string(sh.records) + " records, " + std::to_string(sh.bytes) + " bytes");
   return raw;
+}
+
+Status Assembler::write_captures(Shard& sh, const std::vector<DatasetEntry>& entries,
+                                 const std::vector<std::string>& records) {
+  std::vector<std::string> warc;
+  warc.push_back(warcinfo_record(sh.captures_name(), sh.job_id, format_rfc3339_ms(sh.created_ms)));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    MEADOW_ASSIGN(std::string body, store_.catalog().capture(entries[i].seq));
+    auto record = parse_json_object(records[i], "record");
+    if (!record.ok()) continue;
+    for (auto& r : capture_records(*record, body)) warc.push_back(std::move(r));
+  }
+  if (warc.size() == 1) return ok_status();  // no page of this shard was captured
+  ShardOptions one_per_frame = options_.shard;
+  one_per_frame.frame_records = 1;
+  one_per_frame.terminator = "";
+  std::string bytes;
+  ShardFile f = encode_shard(std::vector<std::string_view>(warc.begin(), warc.end()), one_per_frame, bytes);
+  MEADOW_TRY(write_file_atomically(file_path(sh.job_id, sh.captures_name()), bytes));
+  sh.captures_records = f.records;
+  sh.captures_bytes = f.bytes;
+  sh.captures_sha256 = f.sha256;
+  return ok_status();
 }
 
 Status Assembler::write_manifest(const Job& job) {

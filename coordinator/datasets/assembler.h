@@ -7,7 +7,8 @@
 //          or when the job is over (done or cancelled, nothing leased), or when the oldest has
 //          waited `seal_after_ms` since it was accepted. The file is written
 //          and synced first, then recorded in the store with its entries; then the manifest
-//          and card are rewritten. A crash between the steps leaves a file the store does not
+//          and card are rewritten. For a job that asks for captures, the shard's pages'
+//          raw responses go beside it as captures-NNNNN.warc.zst (see warc.h), written first too. A crash between the steps leaves a file the store does not
 //          know, which the next pass overwrites with the same bytes.
 //
 // Files live in <dir>/<job id>/. The assembler runs on its own thread, woken after uploads
@@ -68,6 +69,9 @@ class Assembler {
   // Seals the job's oldest unsealed entries, up to about `max_bytes`; returns the NDJSON bytes
   // sealed (0 when there was nothing to seal).
   Result<std::int64_t> seal_one(const Job& job, std::int64_t max_bytes);
+  // Writes the shard's captures file (WARC, one record per zstd frame) when any of its pages
+  // was captured, and notes it in `sh`.
+  Status write_captures(Shard& sh, const std::vector<DatasetEntry>& entries, const std::vector<std::string>& records);
   Status write_manifest(const Job& job);
 
   Store& store_;

@@ -54,6 +54,12 @@ std::string manifest_json(const ManifestInput& in, const crypto::KeyPair& key) {
                                   {"first_cursor", s.first_seq},
                                   {"last_cursor", s.last_seq},
                                   {"created_ms", s.created_ms}});
+    if (s.captures_records > 0) {
+      shards.back().as_object()["captures"] = json::object{{"name", s.captures_name()},
+                                                           {"warc_records", s.captures_records},
+                                                           {"bytes", s.captures_bytes},
+                                                           {"sha256", s.captures_sha256}};
+    }
   }
   json::object m{
       {"format", kManifestFormat},
@@ -98,6 +104,7 @@ std::string dataset_card(const ManifestInput& in) {
       {"record_id", "string"}, {"url", "string"},          {"final_url", "string"},     {"fetched_at", "string"},
       {"http_status", "int64"}, {"content_type", "string"}, {"charset", "string"},       {"lang", "string"},
       {"title", "string"},     {"description", "string"},  {"canonical_url", "string"}, {"text", "string"},
+      {"author", "string"},    {"published", "string"},    {"modified", "string"},      {"site_name", "string"},
       {"body_sha256", "string"}, {"text_sha256", "string"}, {"simhash", "string"},      {"truncated", "bool"},
       {"node_id", "string"},   {"signature", "string"},
   };
@@ -116,6 +123,9 @@ std::string dataset_card(const ManifestInput& in) {
        std::to_string(in.summary.duplicates) + " duplicate page(s) (same URL and text) dropped.\n";
   y += "- Files: `records-NNNNN.jsonl.zst`, newline-delimited JSON compressed as independent zstd frames with a "
        "seek table (zstd seekable format) at the end; `zstd -d` reads them as they are.\n";
+  if (total(in.shards, &Shard::captures_records) > 0)
+    y += "- Captures: `captures-NNNNN.warc.zst` beside each shard hold the raw HTTP requests and responses of its "
+         "pages as WARC 1.1, one record per zstd frame (IIPC zstd-WARC), their SHA-256s in `manifest.json`.\n";
   y += "- Integrity: `manifest.json` gives every shard's SHA-256 and the Merkle root (RFC 6962, SHA-256) over the "
        "records' SHA-256 hashes, signed with the coordinator's Ed25519 key. Each record also carries the "
        "contributing node's signature.\n";

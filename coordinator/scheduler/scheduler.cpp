@@ -169,7 +169,10 @@ Result<std::vector<LeaseResult>> Scheduler::lease_many(const std::vector<LeaseAs
       t.deadline_ms = g.deadline_ms;
       t.attempt = g.attempt;
       auto job = active_.find(t.job_id);
-      if (job != active_.end()) t.fields = job->second.spec.fields;
+      if (job != active_.end()) {
+        t.fields = job->second.spec.fields;
+        t.captures = job->second.spec.captures;
+      }
       r.tasks.push_back(std::move(t));
     }
   }

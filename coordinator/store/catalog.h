@@ -57,7 +57,13 @@ struct Shard {
   std::string sha256;              // of the file
   std::int64_t first_seq = 0, last_seq = 0;
   std::int64_t created_ms = 0;
-  std::string name() const;        // "records-00000.jsonl.zst"
+  // The raw captures beside it (jobs that ask for captures): WARC records in the file
+  // (warcinfo included), its size and SHA-256; 0 records when there is no captures file.
+  std::int64_t captures_records = 0;
+  std::int64_t captures_bytes = 0;
+  std::string captures_sha256;
+  std::string name() const;           // "records-00000.jsonl.zst"
+  std::string captures_name() const;  // "captures-00000.warc.zst"
 };
 
 struct DatasetSummary {
@@ -128,6 +134,9 @@ class Catalog {
   virtual Result<std::vector<std::pair<DatasetEntry, std::string>>> unsealed_records(std::int64_t job_id,
                                                                                       std::int64_t after_seq,
                                                                                       int limit) = 0;
+  // The captured response body of an accepted result, when its job asked for captures; empty
+  // when there is none.
+  virtual Result<std::string> capture(std::int64_t seq) = 0;
   // Records the shard and marks entries first_seq..last_seq of its job as in it.
   virtual Status seal(const Shard& shard, std::int64_t now_ms) = 0;
   virtual Result<std::vector<Shard>> shards(std::int64_t job_id) = 0;

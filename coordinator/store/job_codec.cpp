@@ -23,6 +23,7 @@ json::object to_json(const JobSpec& s, bool with_urls) {
   o["max_attempts"] = s.max_attempts;
   o["replication_rate"] = s.replication_rate;
   o["fields"] = protocol::to_json_array(s.fields);
+  o["captures"] = s.captures;
   if (!s.owner.empty()) o["owner"] = s.owner;
   return o;
 }
@@ -56,6 +57,7 @@ Result<JobSpec> job_spec_from_json(const json::object& obj) {
   s.max_attempts = static_cast<int>(f.integer_or("max_attempts", 1, 20, 3));
   s.replication_rate = f.number_or("replication_rate", 0.0, 1.0, 0.0);
   const auto& fields = f.array_or_empty("fields", 64);
+  s.captures = f.boolean_or("captures", false);
   s.owner = f.string_or("owner", "", 128);
   if (f.ok() && s.name.empty()) f.fail("name", "must not be empty");
   if (f.ok() && !parse_crawl_scope(scope, s.scope)) f.fail("scope", "must be \"listed\" or \"site\"");

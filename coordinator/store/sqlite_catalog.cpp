@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 
+#include "common/protocol.h"
 #include "common/zstd.h"
 
 namespace meadow::coordinator {
@@ -40,12 +41,14 @@ class SqliteCatalog final : public Catalog {
                        "JOIN results r ON r.seq=e.seq WHERE e.shard<0 GROUP BY e.job_id ORDER BY e.job_id"},
         {&s_unsealed_records_, "SELECT e.seq, e.url, e.text_sha256, e.leaf, e.bytes, r.record FROM dataset_entries e "
                                "JOIN results r ON r.seq=e.seq WHERE e.job_id=?1 AND e.shard<0 AND e.seq>?3 ORDER BY e.seq LIMIT ?2"},
-        {&s_insert_shard_, "INSERT INTO shards(job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, created_ms) "
-                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"},
+        {&s_insert_shard_, "INSERT INTO shards(job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, "
+                           "created_ms, captures_records, captures_bytes, captures_sha256) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"},
+        {&s_capture_, "SELECT body FROM captures WHERE seq=?1"},
         {&s_mark_sealed_, "UPDATE dataset_entries SET shard=?2 WHERE job_id=?1 AND seq BETWEEN ?3 AND ?4 AND shard<0"},
         {&s_touch_updated_, "UPDATE datasets SET updated_ms=?2 WHERE job_id=?1"},
-        {&s_shards_, "SELECT job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, created_ms "
-                     "FROM shards WHERE job_id=?1 ORDER BY number"},
+        {&s_shards_, "SELECT job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, created_ms, "
+                     "captures_records, captures_bytes, captures_sha256 FROM shards WHERE job_id=?1 ORDER BY number"},
         {&s_leaves_, "SELECT leaf FROM dataset_entries WHERE job_id=?1 AND shard>=0 ORDER BY shard, seq"},
         {&s_datasets_, "SELECT d.job_id, j.owner, d.records, d.duplicates, j.created_ms, d.updated_ms, "
                        "(SELECT COUNT(*) FROM shards s WHERE s.job_id=d.job_id), "
@@ -201,13 +204,31 @@ class SqliteCatalog final : public Catalog {
     return out;
   }
 
+  Result<std::string> capture(std::int64_t seq) override {
+    std::string body;
+    {
+      std::lock_guard lock(mu_);
+      s_capture_.bind(1, seq);
+      MEADOW_ASSIGN(bool row, s_capture_.step());
+      if (row) body = s_capture_.blob(0);
+      s_capture_.reset();
+    }
+    if (body.empty()) return body;
+    auto inflated = zstd::decompress(body, protocol::kMaxCaptureBytes);
+    if (!inflated.ok())
+      return make_error(ErrorKind::internal, "bad-capture", "the stored capture of result " + std::to_string(seq) +
+                                                                 " does not inflate: " + inflated.error().message);
+    return inflated;
+  }
+
   Status seal(const Shard& sh, std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     MEADOW_TRY(tx.begin());
     MEADOW_TRY(s_insert_shard_.bind(1, sh.job_id).bind(2, sh.number).bind(3, sh.records).bind(4, sh.bytes)
                    .bind(5, sh.raw_bytes).bind(6, sh.frames).bind(7, sh.sha256).bind(8, sh.first_seq)
-                   .bind(9, sh.last_seq).bind(10, sh.created_ms).exec());
+                   .bind(9, sh.last_seq).bind(10, sh.created_ms).bind(11, sh.captures_records)
+                   .bind(12, sh.captures_bytes).bind(13, sh.captures_sha256).exec());
     MEADOW_TRY(s_mark_sealed_.bind(1, sh.job_id).bind(2, sh.number).bind(3, sh.first_seq).bind(4, sh.last_seq).exec());
     if (db_.changes() != sh.records) {
       return make_error(ErrorKind::internal, "seal-mismatch",
@@ -233,6 +254,9 @@ class SqliteCatalog final : public Catalog {
       sh.first_seq = s.i64(7);
       sh.last_seq = s.i64(8);
       sh.created_ms = s.i64(9);
+      sh.captures_records = s.i64(10);
+      sh.captures_bytes = s.i64(11);
+      sh.captures_sha256 = s.text(12);
       return sh;
     });
   }
@@ -323,7 +347,7 @@ class SqliteCatalog final : public Catalog {
   std::mutex& mu_;
   Stmt s_add_customer_, s_get_customer_, s_list_customers_, s_add_key_, s_find_key_, s_list_keys_, s_revoke_key_,
       s_key_exists_, s_results_after_, s_get_state_, s_set_state_, s_insert_entry_, s_touch_dataset_, s_unsealed_,
-      s_unsealed_records_, s_insert_shard_, s_mark_sealed_, s_touch_updated_, s_shards_, s_leaves_, s_datasets_,
+      s_unsealed_records_, s_capture_, s_insert_shard_, s_mark_sealed_, s_touch_updated_, s_shards_, s_leaves_, s_datasets_,
       s_records_since_;
 };
 
@@ -359,6 +383,12 @@ bool parse_scopes(std::string_view text, unsigned& out) {
 std::string Shard::name() const {
   char buf[40];
   std::snprintf(buf, sizeof buf, "records-%05lld.jsonl.zst", static_cast<long long>(number));
+  return buf;
+}
+
+std::string Shard::captures_name() const {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "captures-%05lld.warc.zst", static_cast<long long>(number));
   return buf;
 }
 

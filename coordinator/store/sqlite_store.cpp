@@ -19,7 +19,7 @@ using sqlite::Db;
 using sqlite::Stmt;
 using sqlite::Transaction;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Migration N brings the schema from version N-1 to N. Never edit a released one.
 constexpr const char* kMigrations[] = {
@@ -136,6 +136,16 @@ CREATE TABLE catalog_state(
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL);
 INSERT INTO catalog_state(name, value) VALUES('ingested_seq', 0);
+)sql",
+    // 3: raw captures (response bodies, zstd) of jobs that want WARC, and each shard's
+    // captures file beside it.
+    R"sql(
+CREATE TABLE captures(
+  seq INTEGER PRIMARY KEY,
+  body BLOB NOT NULL);
+ALTER TABLE shards ADD COLUMN captures_records INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE shards ADD COLUMN captures_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE shards ADD COLUMN captures_sha256 TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -473,6 +483,8 @@ class SqliteStore final : public Store {
         MEADOW_TRY(s_insert_result_.bind(1, t.id).bind(2, t.job_id).bind(3, node_id).bind(4, r.token)
                        .bind(5, r.record_id).bind_blob(6, blob).bind(7, r.record_sha256).bind(8, receipt)
                        .bind(9, now_ms).exec());
+        if (!r.capture_body.empty())
+          MEADOW_TRY(s_insert_capture_.bind(1, db_.last_insert_rowid()).bind_blob(2, zstd::compress(r.capture_body, 1)).exec());
         if (!r.discovered.empty()) MEADOW_TRY(discover(t.job_id, r.discovered));
         MEADOW_TRY(finish_task(t, TaskState::done));
         item.receipt = r.receipt;
@@ -698,6 +710,7 @@ class SqliteStore final : public Store {
         {&s_set_task_state_, "UPDATE tasks SET state=?1, available_ms=?2 WHERE id=?3"},
         {&s_add_failure_, "INSERT INTO task_failures(task_id, attempt, node_id, reason, at_ms) VALUES(?1,?2,?3,?4,?5)"},
         {&s_next_available_, "SELECT MIN(t.available_ms) FROM tasks t JOIN jobs j ON j.id=t.job_id WHERE t.state=0 AND j.state=0"},
+        {&s_insert_capture_, "INSERT INTO captures(seq, body) VALUES(?1,?2)"},
         {&s_insert_result_, "INSERT INTO results(task_id, job_id, node_id, token, record_id, record, sha256, receipt, accepted_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
         {&s_receipt_, "SELECT receipt FROM results WHERE task_id=?1"},
         {&s_results_, "SELECT task_id, node_id, record, receipt, accepted_ms FROM results WHERE job_id=?1 AND task_id>?2 ORDER BY task_id LIMIT ?3"},
@@ -900,7 +913,7 @@ class SqliteStore final : public Store {
   Stmt s_insert_job_, s_insert_task_, s_add_tasks_, s_add_open_, s_job_task_count_, s_job_done_, s_get_job_,
       s_list_jobs_, s_list_jobs_all_, s_active_jobs_, s_job_counts_, s_set_job_state_, s_cancel_queued_,
       s_data_version_, s_get_task_, s_dead_tasks_, s_failures_, s_candidates_, s_lease_task_, s_extend_, s_release_,
-      s_expired_, s_set_task_state_, s_add_failure_, s_next_available_, s_insert_result_, s_receipt_,
+      s_expired_, s_set_task_state_, s_add_failure_, s_next_available_, s_insert_result_, s_insert_capture_, s_receipt_,
       s_results_, s_node_accepted_, s_insert_node_, s_get_node_, s_list_nodes_, s_ban_node_,
       s_expire_node_leases_, s_add_admin_key_, s_find_admin_key_, s_counts_by_job_, s_counts_by_site_;
 };

@@ -31,7 +31,8 @@ struct JobSpec {
   double site_rate = 1.0;                 // this job's requests per second per site, 0.01..100
   int max_attempts = 3;                   // 1..20: then the task is dead-lettered
   double replication_rate = 0.0;          // 0..1: share of tasks fetched twice (rewards issue)
-  std::vector<protocol::FieldSelector> fields;  // job-defined fields (extraction issue)
+  std::vector<protocol::FieldSelector> fields;  // job-defined fields, CSS or XPath
+  bool captures = false;                  // nodes send raw responses; datasets get WARC files
   std::string owner;                      // customer id, "" for the operator
 };
 
@@ -105,6 +106,7 @@ struct VerifiedResult {
   std::string record_id;
   std::string record_json;     // the record as uploaded (canonical form), ok only
   std::string record_sha256;   // hex
+  std::string capture_body;    // the response body, when the record carries `raw` (captures)
   std::vector<NewTask> discovered;  // in-scope links to enqueue (site scope), already filtered
   protocol::Receipt receipt;   // signed receipt to keep and return (ok only)
 };

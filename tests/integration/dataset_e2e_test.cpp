@@ -76,7 +76,7 @@ TEST_F(BuyerNetwork, ABuyersCrawlBecomesAVerifiedDatasetThatResumesWithRange) {
   ASSERT_EQ(key_.rfind("mdw_", 0), 0u) << added.out;
 
   auto job = call("POST", "/v1/jobs",
-                  R"({"name":"demo site","scope":"site","max_depth":3,"max_pages":200,"site_rate":100,"urls":[")" +
+                  R"({"name":"demo site","scope":"site","max_depth":3,"max_pages":200,"site_rate":100,"captures":true,"urls":[")" +
                       site_->url("/") + "\"]}");
   ASSERT_TRUE(job.ok());
   ASSERT_EQ(job->status, 201) << job->body;
@@ -118,6 +118,21 @@ TEST_F(BuyerNetwork, ABuyersCrawlBecomesAVerifiedDatasetThatResumesWithRange) {
   EXPECT_NE(dl.out.find("manifest signature: valid"), std::string::npos) << dl.out;
   EXPECT_NE(dl.out.find("verified"), std::string::npos) << dl.out;
   EXPECT_EQ(dl.out.find("MISMATCH"), std::string::npos) << dl.out;
+  // The job asked for captures: each shard has its WARC file beside it, one response per record,
+  // checked by the client against the records' signed body hashes.
+  std::int64_t captured = 0;
+  for (std::size_t at = dl.out.find(" captured responses"); at != std::string::npos;
+       at = dl.out.find(" captured responses", at + 1)) {
+    const std::size_t start = dl.out.rfind(": ", at);
+    captured += std::stoll(dl.out.substr(start + 2, at - start - 2));
+  }
+  EXPECT_EQ(captured, records) << dl.out;
+  auto warc_text = testing::run_command({"/usr/bin/zstd", "-dcq", out + "/captures-00000.warc.zst"}, 30s);
+  ASSERT_EQ(warc_text.exit_code, 0) << warc_text.err;
+  EXPECT_EQ(warc_text.out.rfind("WARC/1.1\r\nWARC-Type: warcinfo\r\n", 0), 0u);
+  EXPECT_NE(warc_text.out.find("WARC-Type: request"), std::string::npos);
+  EXPECT_NE(warc_text.out.find("\r\nUser-Agent: meadow/"), std::string::npos) << "the request head as the node sent it";
+  EXPECT_NE(warc_text.out.find("WARC-IP-Address: 127.0.0.1"), std::string::npos);
 
   // Every record validates against the record schema, and the manifest against its own.
   auto schema = testing::run_command(

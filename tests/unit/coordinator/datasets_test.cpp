@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/json.h"
@@ -18,6 +19,7 @@
 #include "coordinator/api/customers.h"
 #include "coordinator/datasets/assembler.h"
 #include "coordinator/datasets/shard_file.h"
+#include "coordinator/datasets/warc.h"
 #include "support/api_fixture.h"
 #include "support/test_env.h"
 
@@ -395,6 +397,228 @@ TEST(SeekTable, RefusesFilesWithoutOne) {
   ASSERT_TRUE(datasets::read_seek_table(shard).ok());
   std::string cut = shard.substr(1);
   EXPECT_FALSE(datasets::read_seek_table(cut).ok()) << "frames no longer add up";
+}
+
+// ---- raw captures (WARC) -------------------------------------------------------------------
+
+struct WarcRecord {
+  std::map<std::string, std::string> fields;  // names lower-cased
+  std::string block;
+};
+
+// Parses uncompressed WARC strictly: each record "WARC/1.1", fields, a blank line, exactly
+// Content-Length bytes of block and CRLF CRLF. Adds a test failure and stops at anything else.
+std::vector<WarcRecord> parse_warc(std::string_view data) {
+  std::vector<WarcRecord> out;
+  std::size_t at = 0;
+  while (at < data.size()) {
+    const std::size_t head_end = data.find("\r\n\r\n", at);
+    if (data.substr(at, 10) != "WARC/1.1\r\n" || head_end == std::string_view::npos) {
+      ADD_FAILURE() << "no WARC/1.1 record at byte " << at;
+      return out;
+    }
+    WarcRecord r;
+    std::size_t line = at + 10;
+    while (line < head_end) {
+      const std::size_t eol = data.find("\r\n", line);
+      const std::string_view l = data.substr(line, eol - line);
+      const std::size_t colon = l.find(": ");
+      EXPECT_NE(colon, std::string_view::npos) << l;
+      std::string name(l.substr(0, colon));
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.fields[name] = std::string(l.substr(colon + 2));
+      line = eol + 2;
+    }
+    const std::size_t length = std::stoull(r.fields["content-length"]);
+    r.block = std::string(data.substr(head_end + 4, length));
+    EXPECT_EQ(data.substr(head_end + 4 + length, 4), "\r\n\r\n");
+    at = head_end + 4 + length + 4;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string sha256_label(std::string_view bytes) {
+  const crypto::Sha256 d = crypto::sha256(bytes);
+  return "sha256:" + datasets::base32(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+TEST(Warc, Base32IsRfc4648) {
+  EXPECT_EQ(datasets::base32(""), "");
+  EXPECT_EQ(datasets::base32("f"), "MY======");
+  EXPECT_EQ(datasets::base32("fo"), "MZXQ====");
+  EXPECT_EQ(datasets::base32("foo"), "MZXW6===");
+  EXPECT_EQ(datasets::base32("foob"), "MZXW6YQ=");
+  EXPECT_EQ(datasets::base32("fooba"), "MZXW6YTB");
+  EXPECT_EQ(datasets::base32("foobar"), "MZXW6YTBOI======");
+}
+
+// A node's record for a captured page: raw heads signed with the record, the body beside it.
+void add_capture(protocol::ResultLine& line, const std::string& body, const TestNode& node, bool truncated = false) {
+  auto& rec = line.record;
+  rec.erase("signature");
+  rec["body_sha256"] = crypto::sha256_hex(body);
+  rec["truncated"] = truncated;
+  rec["fetched_at"] = "2026-11-22T10:00:00.250Z";
+  const std::string url(rec.at("url").as_string());
+  rec["raw"] = json::object{
+      {"status_line", "HTTP/1.1 200 OK"},
+      {"headers", json::array{json::object{{"name", "Content-Type"}, {"value", "text/html; charset=utf-8"}},
+                              json::object{{"name", "Content-Encoding"}, {"value", "gzip"}},
+                              json::object{{"name", "Content-Length"}, {"value", "31"}},
+                              json::object{{"name", "X-Served-By"}, {"value", "shop-7"}}}},
+      {"request", "GET " + url.substr(url.find('/', 8)) + " HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: meadow\r\n\r\n"},
+      {"ip_address", "203.0.113.9"}};
+  protocol::sign_record(rec, node.key());
+  line.capture_body = body;
+}
+
+TEST(Warc, AResponseRecordHoldsTheDecodedBodyWithItsDigests) {
+  TestNode node;
+  protocol::TaskLease task;
+  task.task_id = 4;
+  task.job_id = 1;
+  task.token = 9;
+  task.url = "https://shop.example/p/4";
+  auto line = node.ok_line(task);
+  const std::string body = "<html><body>Scythe, 89.00</body></html>";
+  add_capture(line, body, node, true);
+  std::string file;
+  for (const auto& r : datasets::capture_records(line.record, body)) file += r;
+  auto records = parse_warc(file);
+  ASSERT_EQ(records.size(), 2u);
+  const WarcRecord& req = records[0];
+  const WarcRecord& resp = records[1];
+  EXPECT_EQ(req.fields.at("warc-type"), "request");
+  EXPECT_EQ(resp.fields.at("warc-type"), "response");
+  EXPECT_EQ(req.fields.at("warc-concurrent-to"), resp.fields.at("warc-record-id"));
+  EXPECT_TRUE(resp.fields.at("warc-record-id").starts_with("<urn:uuid:")) << resp.fields.at("warc-record-id");
+  EXPECT_EQ(resp.fields.at("warc-target-uri"), "https://shop.example/p/4");
+  EXPECT_EQ(resp.fields.at("warc-date"), "2026-11-22T10:00:00.250Z");
+  EXPECT_EQ(resp.fields.at("warc-ip-address"), "203.0.113.9");
+  EXPECT_EQ(resp.fields.at("warc-truncated"), "length");
+  EXPECT_EQ(resp.fields.at("content-type"), "application/http;msgtype=response");
+  EXPECT_EQ(req.block, "GET /p/4 HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: meadow\r\n\r\n");
+  // The block is the response as a reader can replay it: the decoded body, so no
+  // Content-Encoding, and a Content-Length that is the body's.
+  EXPECT_EQ(resp.block, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nX-Served-By: shop-7\r\n"
+                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(resp.fields.at("warc-payload-digest"), sha256_label(body));
+  EXPECT_EQ(resp.fields.at("warc-block-digest"), sha256_label(resp.block));
+  EXPECT_EQ(req.fields.at("warc-block-digest"), sha256_label(req.block));
+  // The same capture gives the same bytes (ids come from the record id).
+  std::string again;
+  for (const auto& r : datasets::capture_records(line.record, body)) again += r;
+  EXPECT_EQ(again, file);
+  // A record without raw has no capture.
+  EXPECT_TRUE(datasets::capture_records(node.ok_line(task).record, body).empty());
+}
+
+TEST_F(DatasetsTest, CapturesBecomeAWarcFileBesideTheShardAndBadCapturesChangeNothing) {
+  std::string key = add_customer("archiver");
+  json::array urls{"https://shop.example/p/1", "https://shop.example/p/2"};
+  auto created = call(request("POST", "/v1/jobs", key,
+                              R"({"name":"with captures","site_rate":100,"captures":true,"urls":)" + meadow::to_json(urls) + "}"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::int64_t job = json::parse(created.body).at("id").as_int64();
+  auto lease = protocol::parse_lease_response(call(node_.lease_request(clock_.now_ms(), 256)).body);
+  ASSERT_TRUE(lease.ok());
+  ASSERT_EQ(lease->tasks.size(), 2u);
+  for (const auto& t : lease->tasks) EXPECT_TRUE(t.captures) << "the lease tells the node to capture";
+
+  std::string big;
+  for (int i = 0; big.size() < (4u << 20); ++i) big += "<p>line " + std::to_string(i * 7919 % 100003) + "</p>\n";
+  std::vector<std::string> bodies = {"<html><body>First page body</body></html>", big};
+  auto good_lines = [&] {
+    std::vector<protocol::ResultLine> lines;
+    for (std::size_t i = 0; i < 2; ++i) {
+      lines.push_back(node_.ok_line(lease->tasks[i], {}, "text " + std::to_string(i)));
+      add_capture(lines.back(), bodies[i], node_);
+    }
+    return lines;
+  };
+  // Refused, all or nothing, and nothing accepted: a body that is not the one the record names;
+  // a header that would break a WARC line; the body without raw.
+  auto wrong_body = good_lines();
+  wrong_body[1].capture_body = "something else";
+  expect_problem(call(node_.upload_request(clock_.now_ms(), wrong_body)), 400, "capture-mismatch");
+  auto injected = good_lines();
+  injected[0].record["raw"].as_object()["headers"].as_array().push_back(
+      json::object{{"name", "X-Evil"}, {"value", "a\r\nWARC-Type: resource"}});
+  injected[0].record.erase("signature");
+  protocol::sign_record(injected[0].record, node_.key());
+  expect_problem(call(node_.upload_request(clock_.now_ms(), injected)), 400, "bad-field");
+  auto no_raw = good_lines();
+  no_raw[0].record.erase("raw");
+  no_raw[0].record.erase("signature");
+  protocol::sign_record(no_raw[0].record, node_.key());
+  expect_problem(call(node_.upload_request(clock_.now_ms(), no_raw)), 400, "capture-mismatch");
+  ASSERT_TRUE(store_->results(job, 0, 100)->empty());
+
+  ASSERT_EQ(call(node_.upload_request(clock_.now_ms(), good_lines())).status, 200);
+  ASSERT_TRUE(assembler_->run_once().ok());
+  auto manifest = json::parse(read_body(call(request("GET", "/v1/datasets/" + std::to_string(job) + "/manifest.json", key))))
+                      .as_object();
+  const auto& shards = manifest.at("shards").as_array();
+  ASSERT_FALSE(shards.empty());
+  std::map<std::string, std::string> body_sha256_by_url;
+  auto stored = store_->results(job, 0, 100);
+  ASSERT_TRUE(stored.ok());
+  for (const auto& r : *stored) {
+    auto rec = parse_json_object(r.record_json, "record");
+    body_sha256_by_url[std::string(rec->at("url").as_string())] = std::string(rec->at("body_sha256").as_string());
+  }
+  int responses = 0;
+  for (const auto& s : shards) {
+    ASSERT_TRUE(s.as_object().contains("captures")) << meadow::to_json(s);
+    const auto& cap = s.at("captures").as_object();
+    const std::string name(cap.at("name").as_string());
+    EXPECT_EQ(name.substr(0, 9), "captures-");
+    auto got = call(request("GET", "/v1/datasets/" + std::to_string(job) + "/shards/" + name, key));
+    ASSERT_EQ(got.status, 200) << got.body;
+    const std::string file = read_body(got);
+    EXPECT_EQ(crypto::sha256_hex(file), std::string(cap.at("sha256").as_string()));
+    // One WARC record per zstd frame, the first a warcinfo.
+    auto table = datasets::read_seek_table(file);
+    ASSERT_TRUE(table.ok());
+    EXPECT_EQ(static_cast<std::int64_t>(table->size()), cap.at("warc_records").as_int64());
+    std::size_t at = 0;
+    std::string whole;
+    for (const auto& f : *table) {
+      auto frame = zstd::decompress(std::string_view(file).substr(at, f.compressed), 64 << 20);
+      ASSERT_TRUE(frame.ok()) << frame.error().message;
+      EXPECT_EQ(parse_warc(*frame).size(), 1u) << "one record per frame";
+      whole += *frame;
+      at += f.compressed;
+    }
+    auto records = parse_warc(whole);
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records[0].fields["warc-type"], "warcinfo");
+    EXPECT_EQ(records[0].fields["warc-filename"], name);
+    for (const auto& r : records) {
+      EXPECT_EQ(r.fields.at("warc-block-digest"), sha256_label(r.block));
+      if (r.fields.at("warc-type") != "response") continue;
+      ++responses;
+      const std::string payload = r.block.substr(r.block.find("\r\n\r\n") + 4);
+      EXPECT_EQ(r.fields.at("warc-payload-digest"), sha256_label(payload));
+      EXPECT_EQ(crypto::sha256_hex(payload), body_sha256_by_url[r.fields.at("warc-target-uri")])
+          << "the captured body is the one the signed record names";
+    }
+  }
+  EXPECT_EQ(responses, 2);
+}
+
+TEST_F(DatasetsTest, ARawCaptureForAJobThatDidNotAskIsRefused) {
+  std::string other_key = add_customer("plain");
+  const std::int64_t plain = submit(other_key, 1);
+  auto lease = protocol::parse_lease_response(call(node_.lease_request(clock_.now_ms(), 256)).body);
+  ASSERT_TRUE(lease.ok());
+  ASSERT_EQ(lease->tasks.size(), 1u);
+  EXPECT_FALSE(lease->tasks[0].captures);
+  auto line = node_.ok_line(lease->tasks[0]);
+  add_capture(line, "<html></html>", node_);
+  expect_problem(call(node_.upload_request(clock_.now_ms(), {line})), 400, "capture-not-wanted");
+  EXPECT_TRUE(store_->results(plain, 0, 100)->empty());
 }
 
 }  // namespace
