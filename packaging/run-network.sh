@@ -57,10 +57,10 @@ if [ ! -s "$DEMO_DIR/buyer.key" ]; then
 fi
 BUYER_KEY="$(cat "$DEMO_DIR/buyer.key")"
 
-meadow_say "the buyer submits a crawl of the demo site through the buyer API"
+meadow_say "the buyer submits a crawl of the demo site, with raw captures, through the buyer API"
 JOB_ID="$(curl -fsS -X POST "http://127.0.0.1:$PORT/v1/jobs" \
   -H "Authorization: Bearer $BUYER_KEY" -H 'Content-Type: application/json' \
-  -d '{"name":"demo","scope":"site","max_depth":3,"max_pages":100,"site_rate":20,
+  -d '{"name":"demo","scope":"site","max_depth":3,"max_pages":100,"site_rate":20,"captures":true,
        "urls":["http://127.0.0.1:'"$SITE_PORT"'/"]}' | sed -n 's/^{"id":\([0-9]*\).*/\1/p')"
 echo "job $JOB_ID"
 
@@ -103,6 +103,7 @@ The network is running, and dataset $JOB_ID is in $DEMO_DIR/dataset-$JOB_ID. Fet
   curl -s -H "Authorization: Bearer \$MEADOW_KEY" http://127.0.0.1:$PORT/v1/datasets/$JOB_ID/manifest.json
   curl -s -H "Authorization: Bearer \$MEADOW_KEY" -O http://127.0.0.1:$PORT/v1/datasets/$JOB_ID/shards/records-00000.jsonl.zst
   zstd -dc records-00000.jsonl.zst | head -c 600
+  zstd -dc $DEMO_DIR/dataset-$JOB_ID/captures-00000.warc.zst | head -c 1500   # the raw exchanges, WARC 1.1
   python3 $MEADOW_ROOT/client/python/meadow_buyer.py --api http://127.0.0.1:$PORT records $JOB_ID --since 0
 Also try:
   $NODE log --data-dir $DEMO_DIR/node-bob --csv
