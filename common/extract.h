@@ -74,7 +74,8 @@ struct Page {
   // a collapsed accordion, tab or FAQ panel); and text outside the subtree that holds most of
   // the page's prose. A forum thread keeps its posts, a listing its items, a product page its
   // description and specifications; when a page shows less text than its JSON-LD Product
-  // description holds, the text is that description. How it is chosen: common/extract_main.h.
+  // description holds, the text is that description, and a short text that lacks it gets it
+  // appended. How it is chosen: common/extract_main.h.
   // Block elements (div, li, tr, section, article, br ...) end a line; paragraph-like ones
   // (p, h1-h6, pre, blockquote, ul, ol, table, hr ...) are set apart by one blank line, so
   // headings stand on their own lines; table cells are separated by a space. Inside <pre>

@@ -575,11 +575,17 @@ MainContent main_content(xmlNode* first) {
   // scripts; the product's own JSON-LD description then says more than the page does.
   const Metadata meta = read_metadata(first->doc);
   const std::string_view description = product_description(meta.json_ld);
-  if (description.size() <= out.text.size()) return out;
+  if (description.empty()) return out;
   HtmlDoc doc = parse_html(description);
   if (!doc || doc->children == nullptr) return out;
   std::string text = Finder().run(doc->children).text;
-  if (text.size() > out.text.size()) out.text = std::move(text);
+  if (text.size() > out.text.size()) {
+    out.text = std::move(text);
+  } else if (!text.empty() &&
+             out.text.find(std::string_view(text).substr(0, utf8_prefix_length(text, 60))) == std::string::npos) {
+    out.text += "\n\n";
+    out.text += text;
+  }
   return out;
 }
 

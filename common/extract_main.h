@@ -36,8 +36,9 @@
 //     <pre>) is dropped: pages that carry their text once per layout, replies quoting a post.
 // Pages too small to judge keep all their unpruned text. A text shorter than the page's JSON-LD
 // Product (or ProductGroup) description is replaced by that description, its markup rendered
-// the same way: shops that draw the product with scripts leave little else in the markup.
-// The JSON-LD is read (read_metadata) only for texts under 1,000 bytes.
+// the same way: shops that draw the product with scripts leave little else in the markup; a
+// short text that does not hold the description gets it appended after a blank line. The
+// JSON-LD is read (read_metadata) only for texts under 1,000 bytes.
 #pragma once
 
 #include <string>

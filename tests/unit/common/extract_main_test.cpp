@@ -215,11 +215,19 @@ TEST(ExtractMain, ProductDrawnByScriptsIsReadFromItsJsonLd) {
   EXPECT_TRUE(has(p.text, "BOLD BEANS\n\nRoasted slowly in small batches & packed the same day")) << p.text;
   EXPECT_FALSE(has(p.text, "<p>")) << p.text;
   EXPECT_FALSE(has(p.text, "outdoor shop")) << p.text;
-  // A page that shows its description keeps its own text.
+  // A short page text that lacks the description gets it after its own.
+  const std::string lacking =
+      "<head><script type=application/ld+json>{\"@type\":\"Product\",\"description\":\"Soft merino socks "
+      "with a cushioned sole.\"}</script></head><body><main><h1>Quarter Socks</h1><p>Pick a size and a colour, "
+      "then add the pack to your bag; orders over forty dollars ship free.</p></main></body>";
+  EXPECT_TRUE(run(lacking).text.ends_with("ship free.\n\nSoft merino socks with a cushioned sole."))
+      << run(lacking).text;
+  // A page with a text of its own (over 1,000 bytes) keeps it as it is.
   const std::string shown =
       "<head><script type=application/ld+json>{\"@type\":\"Product\",\"description\":"
       "\"Short summary for search engines.\"}</script></head><body><main><h1>Trail Pack</h1><p>" +
-      prose("trail pack") + "</p><p>" + prose("hip belt") + "</p></main></body>";
+      prose("trail pack") + "</p><p>" + prose("hip belt") + "</p>" +
+      repeated(6, [](const std::string& i) { return "<p>" + prose("pocket number " + i) + "</p>"; }) + "</main></body>";
   EXPECT_FALSE(has(run(shown).text, "Short summary")) << run(shown).text;
 }
 
