@@ -222,9 +222,13 @@ http::Response jobs_create(const http::Request& r, Context& ctx, const Caller& c
   auto spec = job_spec_from_json(*obj);
   if (!spec.ok()) return problem(spec.error());
   spec->owner = c.customer_id;
-  auto quota = check_quota(c, ctx, *spec);
-  if (!quota.ok()) return problem(quota.error());
-  auto id = ctx.scheduler.create_job(std::move(spec).value());
+  Result<std::int64_t> id = std::int64_t{0};
+  {
+    std::lock_guard quota_lock(ctx.quota_mu);
+    auto quota = check_quota(c, ctx, *spec);
+    if (!quota.ok()) return problem(quota.error());
+    id = ctx.scheduler.create_job(std::move(spec).value());
+  }
   if (!id.ok()) return problem(id.error());
   auto job = ctx.store.get_job(*id);
   if (!job.ok()) return problem(job.error());

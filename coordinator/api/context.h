@@ -84,6 +84,10 @@ struct Context {
   RateLimiter rate_limiter;                      // buyer API keys
   std::string datasets_dir;                      // where dataset files live (see datasets::Assembler)
   std::function<void()> results_accepted;        // wakes dataset assembly; may be empty
+  // Held from a buyer's quota check to the job's creation, so that submissions at the same
+  // moment cannot both pass a check that only one of them fits. (One coordinator process
+  // owns a SQLite store; a shared PostgreSQL store would need the check in its transaction.)
+  std::mutex quota_mu;
 
   Context(Store& s, Scheduler& sch, const Clock& c, const crypto::KeyPair& k, Metrics& m, Logger& l,
           ApiOptions o = {})

@@ -9,8 +9,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "common/json.h"
 #include "common/merkle.h"
@@ -356,6 +358,26 @@ TEST_F(DatasetsTest, ScopesQuotasPageSizesAndRatesAreEnforcedWithoutChangingStat
   EXPECT_EQ(retry, "10");
   clock_.advance_ms(10'000);
   EXPECT_EQ(call(request("GET", "/v1/jobs", reader)).status, 200) << "the bucket refills";
+}
+
+TEST_F(DatasetsTest, SubmissionsAtTheSameMomentCannotTogetherPassTheQuota) {
+  std::string key = add_customer("racer", R"(,"max_active_jobs":1,"max_pages":1000,"rate_per_minute":600)");
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, refused{0};
+  std::atomic<bool> go{false};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go) std::this_thread::yield();
+      auto r = call(request("POST", "/v1/jobs", key,
+                            R"({"name":"race","urls":["https://race.example/)" + std::to_string(i) + "\"]}"));
+      (r.status == 201 ? created : refused)++;
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1) << "one job may run at once";
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(store_->list_jobs(customer_ids_["racer"])->size(), 1u);
 }
 
 TEST_F(DatasetsTest, BuyersSeeProgressAndCanCancelTheirJob) {
