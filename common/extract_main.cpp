@@ -383,7 +383,9 @@ std::uint32_t Finder::choose_root() const {
   if (weight(0) < kMinJudgedBytes) return 0;
   if (main_ != kNone && !(nodes_[main_].state & kPruned) && weight(main_) >= 0.25 * weight(0)) root = main_;
   for (;;) {
-    const double total = weight(root);
+    // Inside a subtree named like furniture its children are weighed against its own full
+    // weight, not the discounted one its parent saw.
+    const double total = (nodes_[root].state & kNamed) ? weight(root) / kNamedWeight : weight(root);
     std::uint32_t best = kNone;
     double best_weight = 0;
     for (std::uint32_t c = root + 1; c < nodes_[root].end; c = nodes_[c].end) {

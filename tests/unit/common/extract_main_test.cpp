@@ -325,6 +325,23 @@ TEST(ExtractMain, TextShownOnlyToScreenReadersIsLeftOut) {
   EXPECT_EQ(run(brief).text, "A brass lantern with a glass chimney, sold singly.");
 }
 
+TEST(ExtractMain, ContentInABlockNamedLikeFurnitureIsKeptWhole) {
+  // A category page whose text is its "SEO footer copy", inside <main>, beside a sidebar as long:
+  // neither holds half the page.
+  const auto paragraphs = [](int n, const std::string& topic) {
+    return repeated(n, [&](const std::string& i) { return "<p>" + prose(topic + " " + i) + "</p>"; });
+  };
+  const std::string html = "<body>" + kHeader + "<main><div class=seo-footer-copy><h2>Shop sneakers</h2><p>" +
+                           prose("dress sneaker") + " " + prose("leather upper") + " " + prose("sole") + "</p>" +
+                           paragraphs(10, "sneaker") + "</div></main><aside>" + paragraphs(13, "store") + "</aside>" +
+                           kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "Shop sneakers")) << p.text;
+  EXPECT_TRUE(has(p.text, "The sneaker 0 has been studied")) << p.text;
+  EXPECT_TRUE(has(p.text, "The sneaker 9 has been studied")) << p.text;
+  EXPECT_FALSE(has(p.text, "The store 0")) << p.text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
