@@ -8,6 +8,7 @@
 
 #include "common/charset.h"
 #include "common/extract_hints.h"
+#include "common/extract_lang.h"
 #include "common/extract_links.h"
 #include "common/extract_main.h"
 #include "common/extract_tags.h"
@@ -346,6 +347,7 @@ Page build_page(const Input& in) {
   page.description = !walker.description.empty() ? std::move(walker.description) : std::move(walker.og_description);
   page.lang = normalize_lang(walker.html_lang);
   if (page.lang.empty()) page.lang = normalize_lang(first_language(in.content_language));
+  if (page.lang.empty()) page.lang = normalize_lang(detect_language(page.text));
 
   std::optional<url::Url> page_url = resolve_href(nullptr, in.url);
   std::optional<url::Url> base = page_url;

@@ -59,6 +59,7 @@ struct Page {
   // or not an http(s) URL.
   std::string canonical_url;
   // BCP 47 tag from <html lang> (an '_' read as '-'), else the first tag of Content-Language,
+  // else the language of the main text when a detector is sure of it (common/extract_lang.h),
   // else "". Always matches ^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$ or is empty; cased as BCP 47
   // recommends ("en-US", "zh-Hant-TW").
   std::string lang;

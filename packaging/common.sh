@@ -10,6 +10,7 @@ MEADOW_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libzstd-dev libpsl-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
+  libcld2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jsonschema curl zstd sqlite3
 )

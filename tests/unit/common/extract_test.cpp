@@ -88,6 +88,38 @@ TEST(ExtractLang, FromHtmlThenHeader) {
   for (const auto& c : cases) EXPECT_EQ(run(c.html, kPageUrl, "text/html", c.header).lang, c.lang) << c.html;
 }
 
+TEST(ExtractLang, DetectedFromTheTextWhenThePageDoesNotSay) {
+  struct Case {
+    const char* text;
+    const char* lang;
+  };
+  const Case cases[] = {
+      {"Die Wiese wird erst spät im Juli gemäht, damit die Blumen ihre Samen verstreuen können und die "
+       "Insekten bis in den Herbst Nahrung finden.",
+       "de"},
+      {"La prairie est fauchée tard en juillet, pour que les fleurs laissent tomber leurs graines et que les "
+       "insectes trouvent à manger jusqu'à l'automne.",
+       "fr"},
+      {"草地は七月の終わりに刈り取られ、花は種を落とし、虫たちは秋まで食べ物を見つけることができます。", "ja"},
+      {"這片草地在七月底才割草，讓花朵結出種子，昆蟲一直到秋天都能找到食物。我們的志工每年都來幫忙。", "zh-Hant"},
+      {"The meadow is cut late in July so that the flowers drop their seed and insects find food into autumn.", "en"},
+      {"Too short.", ""},
+      {"1234 5678 9012 3456 7890 1234 5678 9012 3456 7890 1234 5678", ""},
+  };
+  for (const auto& c : cases) {
+    const std::string html = std::string("<html><body><main><p>") + c.text + "</p></main></body></html>";
+    EXPECT_EQ(run(html, kPageUrl, "text/html").lang, c.lang) << c.text;
+  }
+  // What the page says wins over what the text looks like.
+  const std::string german = "<html lang=en><body><p>Die Wiese wird erst spät im Juli gemäht, damit die Blumen "
+                             "ihre Samen verstreuen können.</p></body></html>";
+  EXPECT_EQ(run(german, kPageUrl, "text/html").lang, "en");
+  EXPECT_EQ(run("<body><p>Die Wiese wird erst spät im Juli gemäht, damit die Blumen ihre Samen verstreuen.</p>",
+                kPageUrl, "text/html", "it")
+                .lang,
+            "it");
+}
+
 TEST(ExtractText, ChromeAndScriptsRemovedParagraphsKept) {
   const Page p = run(R"html(<!doctype html>
 <html><head><title>T</title><style>p { color: red }</style><script>var x = "<p>no</p>";</script></head>
