@@ -173,6 +173,11 @@ class Finder {
            static_cast<double>(nodes_[i].raw_text) >= kDominantShare * static_cast<double>(nodes_[0].raw_text);
   }
   double weight(std::uint32_t i) const { return nodes_[i].weight; }
+  // The weight a subtree's children are measured against: for a subtree named like furniture,
+  // its full weight, not the discounted one its parent saw.
+  double inner_weight(std::uint32_t i) const {
+    return (nodes_[i].state & kNamed) ? nodes_[i].weight / kNamedWeight : nodes_[i].weight;
+  }
 
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> h1s_;
@@ -383,9 +388,7 @@ std::uint32_t Finder::choose_root() const {
   if (weight(0) < kMinJudgedBytes) return 0;
   if (main_ != kNone && !(nodes_[main_].state & kPruned) && weight(main_) >= 0.25 * weight(0)) root = main_;
   for (;;) {
-    // Inside a subtree named like furniture its children are weighed against its own full
-    // weight, not the discounted one its parent saw.
-    const double total = (nodes_[root].state & kNamed) ? weight(root) / kNamedWeight : weight(root);
+    const double total = inner_weight(root);
     std::uint32_t best = kNone;
     double best_weight = 0;
     for (std::uint32_t c = root + 1; c < nodes_[root].end; c = nodes_[c].end) {
@@ -406,7 +409,7 @@ std::uint32_t Finder::choose_root() const {
 // the rest of that subtree is the buying box, delivery terms and other products. The largest
 // such element wins.
 std::uint32_t Finder::product_description(std::uint32_t root) const {
-  const double need = kDescriptionShare * weight(root);
+  const double need = kDescriptionShare * inner_weight(root);
   std::uint32_t best = root;
   double best_weight = 0;
   for (std::uint32_t i = root + 1; i < nodes_[root].end; ++i) {
