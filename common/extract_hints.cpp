@@ -2,6 +2,7 @@
 
 #include <libxml/tree.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/text.h"
@@ -200,7 +201,28 @@ std::uint16_t role_hints(std::string_view role) {
   return hints;
 }
 
+// Phrases of headings over recommendations, lower case.
+constexpr std::array<std::string_view, 19> kRecommendationHeadings = {
+    "you may also like",    "you might also like",  "you may also be interested",
+    "related products",     "related items",        "customers also",
+    "customers who bought", "customers who viewed", "frequently bought together",
+    "recently viewed",      "similar items",        "similar products",
+    "people also bought",   "people who viewed",    "recommended for you",
+    "more to explore",      "complete the look",    "shop the look",
+    "pairs well with",
+};
+
 }  // namespace
+
+bool names_recommendations(std::string_view heading) noexcept {
+  std::array<char, 96> lower{};
+  const std::size_t n = std::min(heading.size(), lower.size());
+  for (std::size_t i = 0; i < n; ++i) lower[i] = ascii_lower(heading[i]);
+  const std::string_view text(lower.data(), n);
+  for (const std::string_view phrase : kRecommendationHeadings)
+    if (text.find(phrase) != std::string_view::npos) return true;
+  return false;
+}
 
 bool has_token(std::string_view list, std::string_view token) noexcept {
   std::size_t i = 0;

@@ -44,6 +44,11 @@ class NameHintCache {
 // class and id values are read once per document.
 std::uint16_t element_hints(const _xmlNode* element, NameHintCache* cache = nullptr);
 
+// True when a heading's text (whitespace collapsed) introduces other products or pages rather
+// than a part of this one: "You may also like", "Customers also bought", "Similar items",
+// "Recently viewed"... (English only).
+bool names_recommendations(std::string_view heading) noexcept;
+
 // True when the space-separated token list `list` holds `token` (ASCII case-insensitively).
 bool has_token(std::string_view list, std::string_view token) noexcept;
 

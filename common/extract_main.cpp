@@ -60,6 +60,10 @@ constexpr std::size_t kShortTextBytes = 1000;
 constexpr double kDescriptionShare = 0.45;
 // A line of the main text this long that repeats an earlier one is dropped (outside <pre>).
 constexpr std::size_t kRepeatedLineBytes = 40;
+// Headings longer than this are not read for a recommendation ("You may also like"); a heading
+// opens a block when it is among the block's first kOpeningElements elements, after no text.
+constexpr std::uint32_t kMaxHeadingBytes = 80;
+constexpr std::uint32_t kOpeningElements = 32;
 // Below this much non-link text a page is too small to judge: all its unpruned text is kept.
 constexpr std::uint32_t kMinJudgedBytes = 250;
 
@@ -152,6 +156,29 @@ std::uint32_t index_of(const xmlNode* n) {
   return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(n->_private)) - 1;
 }
 
+// The text of an element, whitespace collapsed, at most `max_bytes`.
+std::string element_text(const xmlNode* element, std::size_t max_bytes = 2048) {
+  TextBuilder b(max_bytes, true);
+  const xmlNode* n = element->children;
+  while (n != nullptr) {
+    bool descend = false;
+    if (n->type == XML_ELEMENT_NODE) {
+      const Role r = classify(n->name).role;
+      descend = r != Role::skip && n->children != nullptr;
+    } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+      b.add(reinterpret_cast<const char*>(n->content));
+    }
+    if (descend) {
+      n = n->children;
+      continue;
+    }
+    while (n != element && n->next == nullptr) n = n->parent;
+    if (n == element) break;
+    n = n->next;
+  }
+  return b.take();
+}
+
 class Finder {
  public:
   MainContent run(xmlNode* first);
@@ -161,6 +188,7 @@ class Finder {
   void total();
   void prune_furniture();
   void prune_comments();
+  void mark_recommendations();
   void mark_link_blocks();
   void drop_link_blocks(std::uint32_t root);
   std::uint32_t choose_root() const;
@@ -181,6 +209,7 @@ class Finder {
 
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> h1s_;
+  std::vector<std::uint32_t> headings_;  // h2-h6
   std::uint32_t main_ = kNone;
   ProductSigns product_;
   NameHintCache name_hints_;
@@ -219,6 +248,7 @@ void Finder::build(xmlNode* first) {
         node->_private = reinterpret_cast<void*>(static_cast<std::uintptr_t>(index) + 1);
         nodes_.push_back(n);
         if (tag.role == Role::h1) h1s_.push_back(index);
+        if (tag.role == Role::heading) headings_.push_back(index);
         if (node->children != nullptr) {
           stack.push_back(index);
           if (tag.role == Role::anchor) ++in_anchor;
@@ -334,6 +364,31 @@ void Finder::prune_furniture() {
   }
 }
 
+// On one product's page, a block headed "You may also like", "Customers also bought" and the
+// like shows other products: it is treated like a subtree named as furniture. The block is the
+// heading's nearest ancestor holding more text than the heading, when the heading opens it.
+void Finder::mark_recommendations() {
+  if (!product_.one_product()) return;
+  bool marked = false;
+  for (const std::uint32_t h : headings_) {
+    const Node& heading = nodes_[h];
+    if ((heading.state & kPruned) || heading.raw_text > kMaxHeadingBytes) continue;
+    if (!names_recommendations(element_text(heading.xml, kMaxHeadingBytes))) continue;
+    std::uint32_t block = heading.parent;
+    while (block != kNone && nodes_[block].raw_text <= heading.raw_text) block = nodes_[block].parent;
+    if (block == kNone || block == 0 || (nodes_[block].state & kHasMain) || dominant(block)) continue;
+    // The heading must open the block: no text comes before it (looked for among the block's
+    // first elements only, so that a page of such headings costs linear time).
+    if (h - block > kOpeningElements) continue;
+    bool opens = true;
+    for (std::uint32_t i = block; i < h && opens; ++i) opens = nodes_[i].own_text == 0;
+    if (!opens) continue;
+    nodes_[block].state |= kNamed;
+    marked = true;
+  }
+  if (marked) total();
+}
+
 // Comment sections go when the rest of the page outweighs them.
 void Finder::prune_comments() {
   total();
@@ -426,28 +481,6 @@ std::uint32_t Finder::product_description(std::uint32_t root) const {
   return best;
 }
 
-std::string element_text(const xmlNode* element) {
-  TextBuilder b(2048, true);
-  const xmlNode* n = element->children;
-  while (n != nullptr) {
-    bool descend = false;
-    if (n->type == XML_ELEMENT_NODE) {
-      const Role r = classify(n->name).role;
-      descend = r != Role::skip && n->children != nullptr;
-    } else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-      b.add(reinterpret_cast<const char*>(n->content));
-    }
-    if (descend) {
-      n = n->children;
-      continue;
-    }
-    while (n != element && n->next == nullptr) n = n->parent;
-    if (n == element) break;
-    n = n->next;
-  }
-  return b.take();
-}
-
 std::string Finder::heading(std::uint32_t root) const {
   std::uint32_t before = kNone;
   for (const std::uint32_t h : h1s_) {
@@ -526,6 +559,7 @@ MainContent Finder::run(xmlNode* first) {
   if (nodes_.empty()) return {};
   prune_furniture();
   prune_comments();
+  mark_recommendations();
   mark_link_blocks();
   std::uint32_t root = choose_root();
   if (product_.one_product()) root = product_description(root);

@@ -18,6 +18,9 @@
 //     comments) are pruned only when the rest of the page outweighs them or holds a long text
 //     of its own (an article), both counted in text outside links: on a forum, where the
 //     opening post is short, they are the content.
+//     On one product's page, a block opened by a heading such as "Customers also bought",
+//     "You may also like" or "Similar items" (English) is treated like a subtree named as
+//     furniture: it shows other products.
 //  2. Prune link lists: blocks whose text is mostly anchor text (menus, tag clouds, "more
 //     stories"), unless that would leave almost nothing (a link directory is its links).
 //  3. Pick the best subtree: walk down from <main> (or the document) while one child holds

@@ -342,6 +342,33 @@ TEST(ExtractMain, ContentInABlockNamedLikeFurnitureIsKeptWhole) {
   EXPECT_FALSE(has(p.text, "The store 0")) << p.text;
 }
 
+TEST(ExtractMain, ProductPageDropsTheCarouselOfOtherProducts) {
+  // The cards carry prices, ratings and blurbs, so they are not a block of links.
+  const std::string card =
+      "<div class=slide><a href=/p/N>Trail Pack N</a><p>4.5 stars, 120 ratings</p><p>A light pack for long days "
+      "in the hills, with a rain cover.</p><p>$89.00</p></div>";
+  std::string cards;
+  for (const char* n : {"30", "40", "50", "60"}) {
+    std::string c = card;
+    for (std::size_t at = c.find('N'); at != std::string::npos; at = c.find('N', at + 1))
+      if (c[at - 1] == ' ' || c[at - 1] == '/') c.replace(at, 1, n);
+    cards += c;
+  }
+  const std::string html =
+      "<head><script type=application/ld+json>{\"@type\":\"Product\",\"name\":\"Trail Pack 25\"}</script></head>"
+      "<body>" +
+      kHeader + "<main><h1>Trail Pack 25</h1><p>" + prose("trail pack") + "</p><p>" + prose("hip belt") + "</p><p>" +
+      prose("frame sheet") +
+      "</p><table><tr><th>Capacity</th><td>25 liters</td></tr><tr><th>Weight</th><td>1.2 kg</td></tr></table>"
+      "<section class=carousel><h2>Customers also bought</h2><div class=track>" +
+      cards + "</div></section></main>" + kFooter + "</body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "The hip belt has been studied")) << p.text;
+  EXPECT_TRUE(has(p.text, "Capacity 25 liters")) << p.text;
+  EXPECT_FALSE(has(p.text, "Trail Pack 40")) << p.text;
+  EXPECT_FALSE(has(p.text, "Customers also bought")) << p.text;
+}
+
 TEST(ExtractMain, ListingKeepsItsItems) {
   std::string html = "<body>" + kHeader + "<main><h1>Latest news</h1><ul class=news>";
   for (int i = 0; i < 8; ++i)
