@@ -118,9 +118,9 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
   }
   const auto colon = content.find(':');
   if (colon != std::string_view::npos && t->resp.headers.size() < 200) {
-    t->resp.headers.emplace_back(text::ascii_lower(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
-    if (t->req.capture)
-      t->resp.raw_headers.emplace_back(std::string(trim(content.substr(0, colon))), std::string(trim(content.substr(colon + 1))));
+    const std::string_view name = trim(content.substr(0, colon)), value = trim(content.substr(colon + 1));
+    t->resp.headers.emplace_back(text::ascii_lower(name), std::string(value));
+    if (t->req.capture) t->resp.raw_headers.emplace_back(std::string(name), std::string(value));
   }
   return size * n;
 }

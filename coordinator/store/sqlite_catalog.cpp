@@ -380,17 +380,18 @@ bool parse_scopes(std::string_view text, unsigned& out) {
   return true;
 }
 
-std::string Shard::name() const {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "records-%05lld.jsonl.zst", static_cast<long long>(number));
+namespace {
+// "<prefix>-NNNNN.<extension>", the shard number in at least five digits.
+std::string numbered_file(const char* prefix, std::int64_t number, const char* extension) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s-%05lld.%s", prefix, static_cast<long long>(number), extension);
   return buf;
 }
+}  // namespace
 
-std::string Shard::captures_name() const {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "captures-%05lld.warc.zst", static_cast<long long>(number));
-  return buf;
-}
+std::string Shard::name() const { return numbered_file("records", number, "jsonl.zst"); }
+
+std::string Shard::captures_name() const { return numbered_file("captures", number, "warc.zst"); }
 
 Result<std::unique_ptr<Catalog>> make_sqlite_catalog(sqlite::Db& db, std::mutex& mu) {
   auto c = std::make_unique<SqliteCatalog>(db, mu);
