@@ -127,6 +127,22 @@ bool is_modifier(std::string_view part) {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
+bool contains_any(std::string_view s, std::initializer_list<std::string_view> parts) {
+  return std::any_of(parts.begin(), parts.end(), [s](std::string_view p) { return s.find(p) != std::string_view::npos; });
+}
+
+// A class name (punctuation dropped, lower case) for the text a shop or a CMS writes about a
+// category as a whole: its description, introduction or the copy written for search engines.
+// `seo_part`: one of the name's parts starts with "seo".
+bool names_listing_text(std::string_view whole, bool seo_part) {
+  if (contains_any(whole, {"cookie", "consent", "review", "disclaimer", "nav", "modal", "popup", "banner", "footer"}))
+    return false;
+  if (contains_any(whole, {"categor", "collection", "plp", "catalog", "taxonomy", "termdesc", "archivedesc"}) &&
+      contains_any(whole, {"desc", "seo", "intro", "text", "copy"}))
+    return true;
+  return seo_part && contains_any(whole, {"text", "copy", "content", "block", "module", "data", "container"});
+}
+
 // Hints from a class or id value. "sr-only" and "visually-hidden" are joined first so that a
 // framework's screen-reader-only text (usually "skip to content" or icon labels) is caught.
 std::uint16_t name_hints(std::string_view value) {
@@ -141,10 +157,12 @@ std::uint16_t name_hints(std::string_view value) {
     std::size_t part = 0;
     std::uint16_t token_hints = 0;
     bool modifier = false;
+    bool seo_part = false;
     auto flush_part = [&] {
       if (part == 0) return;
       const std::string_view t(token.data() + joined - part, part);
       if (joined == part) modifier = is_modifier(t);
+      if (t.starts_with("seo")) seo_part = true;
       for (const Pattern& p : kPatterns)
         if (p.match != Match::whole && matches(t, p)) token_hints |= p.hint;
       part = 0;
@@ -163,6 +181,9 @@ std::uint16_t name_hints(std::string_view value) {
       const std::string_view whole(token.data(), joined);
       for (const Pattern& p : kPatterns)
         if (p.match == Match::whole && matches(whole, p)) token_hints |= p.hint;
+      if (names_listing_text(whole, seo_part)) token_hints |= kHintListingText;
+      // The strip over a shop's pages that promises free shipping or a sale.
+      if (contains_any(whole, {"promobar", "announcementbar"})) token_hints |= kHintBoiler;
       // "has-sidebar", "no-header", "hide-ads": a layout switch about something else.
       if (!modifier) hints |= token_hints;
       // Text only screen readers get is hidden from sight.

@@ -27,6 +27,8 @@ enum Hint : std::uint16_t {
   kHintProduct = 1 << 10,      // a microdata item typed schema.org Product
   kHintDescription = 1 << 11,  // "description", "desc", itemprop=description: a product's description
   kHintContentInfo = 1 << 12,  // role=contentinfo: the page's footer (with kHintChromeRole)
+  kHintListingText = 1 << 13,  // a category's or collection's own text: "category-description",
+                               // "collection-intro", "plp-seo-copy", "seo-text"
 };
 
 // Remembers the hints of the class and id values already read: a page repeats a few class

@@ -66,6 +66,12 @@ constexpr std::uint32_t kMaxHeadingBytes = 80;
 constexpr std::uint32_t kOpeningElements = 32;
 // Below this much non-link text a page is too small to judge: all its unpruned text is kept.
 constexpr std::uint32_t kMinJudgedBytes = 250;
+// A category's own text (kHintListingText) outside the main subtree joins it from this weight.
+constexpr double kMinListingTextWeight = 150;
+// A main subtree with this many cards (kHintCard) is a grid of items; an element named
+// "description" outside it with this weight is the grid's description.
+constexpr std::uint32_t kGridCards = 6;
+constexpr double kMinGridDescriptionWeight = 400;
 
 enum : std::uint8_t {
   kPruned = 1,       // left out, with everything below it
@@ -128,6 +134,11 @@ struct ProductSigns {
       if (c->content == nullptr) continue;
       const std::string_view json(reinterpret_cast<const char*>(c->content));
       if (json.find("ItemList") != std::string_view::npos) json_ld_list = true;
+      // A Product with nothing to sell (no offer, SKU, GTIN or MPN) is a category page asking
+      // search engines for star ratings, not one product's page.
+      if (json.find("\"offers\"") == std::string_view::npos && json.find("\"sku\"") == std::string_view::npos &&
+          json.find("\"gtin") == std::string_view::npos && json.find("\"mpn\"") == std::string_view::npos)
+        continue;
       for (std::size_t at = json.find("\"@type\""); at != std::string_view::npos; at = json.find("\"@type\"", at + 1)) {
         std::size_t v = at + 7;
         while (v < json.size() && (json[v] == ' ' || json[v] == ':' || json[v] == '[' || json[v] == '\n' ||
@@ -195,6 +206,7 @@ class Finder {
   std::uint32_t product_description(std::uint32_t root) const;
   std::string heading(std::uint32_t root) const;
   std::string render(std::uint32_t root) const;
+  std::string with_listing_texts(std::uint32_t root, std::string text);
 
   bool dominant(std::uint32_t i) const {
     return (nodes_[i].state & kHasMain) != 0 ||
@@ -566,7 +578,54 @@ MainContent Finder::run(xmlNode* first) {
   drop_link_blocks(root);
   MainContent out;
   out.text = render(root);
+  if (!product_.one_product()) out.text = with_listing_texts(root, std::move(out.text));
   out.heading = heading(root);
+  return out;
+}
+
+// A shop's category page shows its items in one block and writes about the category in
+// another, often far below it (a buying guide after the grid, outside <main>): both are the
+// page's content. Each outermost element named as such a text, outside `root`, is rendered and
+// joined to `text` in document order.
+std::string Finder::with_listing_texts(std::uint32_t root, std::string text) {
+  // A main subtree of cards is a grid of items: then a long element named "description"
+  // outside it describes them too.
+  std::uint32_t cards = 0;
+  for (std::uint32_t i = root + 1; i < nodes_[root].end && cards < kGridCards; ++i) {
+    if (nodes_[i].state & kPruned) {
+      i = nodes_[i].end - 1;
+    } else if (nodes_[i].hints & kHintCard) {
+      ++cards;
+      i = nodes_[i].end - 1;
+    }
+  }
+  const bool grid = cards >= kGridCards;
+  std::string before;
+  std::string after;
+  for (std::uint32_t i = 1; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.state & kPruned) {
+      i = n.end - 1;
+      continue;
+    }
+    if (i >= root && i < nodes_[root].end) {  // inside the main subtree: already read
+      i = nodes_[root].end - 1;
+      continue;
+    }
+    const bool holds_root = i < root && n.end >= nodes_[root].end;
+    const bool listing_text = (n.hints & kHintListingText) ||
+                              (grid && (n.hints & kHintDescription) && weight(i) >= kMinGridDescriptionWeight);
+    if (!listing_text || holds_root || weight(i) < kMinListingTextWeight) continue;
+    drop_link_blocks(i);
+    std::string part = render(i);
+    std::string& side = i < root ? before : after;
+    if (!part.empty()) side.append(side.empty() ? "" : "\n\n").append(part);
+    i = n.end - 1;
+  }
+  if (before.empty() && after.empty()) return text;
+  std::string out = std::move(before);
+  for (std::string* part : {&text, &after})
+    if (!part->empty()) out.append(out.empty() ? "" : "\n\n").append(*part);
   return out;
 }
 

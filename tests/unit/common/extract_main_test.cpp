@@ -245,8 +245,8 @@ TEST(ExtractMain, ProductPageNarrowsToItsDescription) {
       "1.2 kg</li></ul></div></div></main>" +
       kFooter + "</body>";
   const std::string product =
-      "<head><script type=application/ld+json>{\"@type\": \"Product\", \"name\": \"Trail Pack 25\"}</script>"
-      "</head>" +
+      "<head><script type=application/ld+json>{\"@type\": \"Product\", \"name\": \"Trail Pack 25\", "
+      "\"offers\": {\"@type\": \"Offer\", \"price\": \"89.00\"}}</script></head>" +
       body;
   const Page p = run(product);
   EXPECT_TRUE(has(p.text, "The hip belt has been studied")) << p.text;
@@ -260,6 +260,12 @@ TEST(ExtractMain, ProductPageNarrowsToItsDescription) {
   EXPECT_FALSE(has(run(microdata).text, "Free returns"));
   // Without the page saying it is a product's, nothing is narrowed.
   EXPECT_TRUE(has(run(body).text, "Free returns")) << run(body).text;
+  // A "Product" with nothing to sell is a category page asking search engines for stars.
+  const std::string rated =
+      "<head><script type=application/ld+json>{\"@type\": \"Product\", \"name\": \"Packs\", "
+      "\"aggregateRating\": {\"ratingValue\": \"4.7\"}}</script></head>" +
+      body;
+  EXPECT_TRUE(has(run(rated).text, "Free returns")) << run(rated).text;
 }
 
 TEST(ExtractMain, TextRepeatedOnThePageIsKeptOnce) {
@@ -355,7 +361,8 @@ TEST(ExtractMain, ProductPageDropsTheCarouselOfOtherProducts) {
     cards += c;
   }
   const std::string html =
-      "<head><script type=application/ld+json>{\"@type\":\"Product\",\"name\":\"Trail Pack 25\"}</script></head>"
+      "<head><script type=application/ld+json>{\"@type\":\"Product\",\"name\":\"Trail Pack 25\","
+      "\"sku\":\"TP25\"}</script></head>"
       "<body>" +
       kHeader + "<main><h1>Trail Pack 25</h1><p>" + prose("trail pack") + "</p><p>" + prose("hip belt") + "</p><p>" +
       prose("frame sheet") +
@@ -367,6 +374,62 @@ TEST(ExtractMain, ProductPageDropsTheCarouselOfOtherProducts) {
   EXPECT_TRUE(has(p.text, "Capacity 25 liters")) << p.text;
   EXPECT_FALSE(has(p.text, "Trail Pack 40")) << p.text;
   EXPECT_FALSE(has(p.text, "Customers also bought")) << p.text;
+}
+
+TEST(ExtractMain, CategoryPageKeepsItsTextBesideTheGrid) {
+  // A shop's category: a grid of product cards in <main>, and the category's buying guide
+  // below it, outside <main>, named as the category's text.
+  const std::string grid = "<main><h1>Gas grills</h1><div class=product-grid>" + repeated(8, [](const std::string& i) {
+                             return "<div class=product-card><a href=/p/" + i + ">Grill model " + i +
+                                    " with four burners</a> <span class=price>$" + i + "49.00</span></div>";
+                           }) + "</div></main>";
+  const std::string guide = "<h2>Choosing a gas grill</h2><p>" + prose("burner") + "</p><p>" + prose("grate") + "</p>";
+  const Page named = run("<body>" + kHeader + grid + "<div class=category-description>" + guide + "</div>" +
+                         kFooter + "</body>");
+  EXPECT_TRUE(has(named.text, "Grill model 7 with four burners")) << named.text;
+  EXPECT_TRUE(has(named.text, "Grill model 7 with four burners $749.00\n\nChoosing a gas grill\n\nThe burner"))
+      << named.text;
+  EXPECT_FALSE(has(named.text, "All rights reserved")) << named.text;
+  // Named for search engines, before the grid: it comes first.
+  const Page seo = run("<body>" + kHeader + "<section class=seo-text>" + guide + "</section>" + grid + kFooter +
+                       "</body>");
+  EXPECT_TRUE(has(seo.text, "The grate has been studied")) << seo.text;
+  EXPECT_LT(seo.text.find("The grate"), seo.text.find("Grill model 0")) << seo.text;
+  // An element named only "description" joins a grid of cards when it is long...
+  const std::string long_guide = guide + "<p>" + prose("lid") + "</p>";
+  EXPECT_TRUE(has(
+      run("<body>" + kHeader + grid + "<div class=description>" + long_guide + "</div>" + kFooter + "</body>").text,
+      "The lid has been studied"));
+  EXPECT_FALSE(
+      has(run("<body>" + kHeader + grid + "<div class=description>" + guide + "</div>" + kFooter + "</body>").text,
+          "The grate has been studied"));
+  // ... but not an article: there it is an author's note or a teaser of another page.
+  const std::string article = "<body><main><article><h1>Grates</h1><p>" + prose("grate") + "</p><p>" +
+                              prose("flame") + "</p></article></main><div class=description><p>" +
+                              prose("author of this piece") + "</p><p>" + prose("author's other book") +
+                              "</p></div></body>";
+  EXPECT_FALSE(has(run(article).text, "author of this piece")) << run(article).text;
+  // A text named like a category's inside a consent dialog is the dialog's.
+  const Page consent = run("<body>" + grid + "<div id=onetrust-consent-sdk><div class=ot-category-desc><p>" +
+                           prose("tracking cookie") + "</p><p>" + prose("analytics cookie") + "</p></div></div></body>");
+  EXPECT_FALSE(has(consent.text, "tracking cookie")) << consent.text;
+}
+
+TEST(ExtractMain, PromotionStripIsLeftOut) {
+  // A shop's strip of shipping offers, one per country, longer than the short grid it tops.
+  const std::string html =
+      "<body><div class=promo-bar>" + repeated(12, [](const std::string& i) {
+        return "<span class=promo-bar__text><p>Free standard shipping on orders of " + i +
+               "0 euros or more. For more information on shipping rates and timelines visit our international "
+               "page.</p></span>";
+      }) +
+      "</div><main><h1>Skincare sets</h1><div class=grid>" + repeated(4, [](const std::string& i) {
+        return "<div class=card><a href=/s/" + i + ">Skincare set " + i + "</a><p>Sale price: 4" + i +
+               ",95 euros</p></div>";
+      }) + "</div></main></body>";
+  const Page p = run(html);
+  EXPECT_TRUE(has(p.text, "Skincare set 3")) << p.text;
+  EXPECT_FALSE(has(p.text, "Free standard shipping")) << p.text;
 }
 
 TEST(ExtractMain, ListingKeepsItsItems) {

@@ -478,7 +478,7 @@ TEST(ExtractSimhash, HexIsSixteenLowerCaseDigits) {
 
 TEST(ExtractIdentity, NameAndVersion) {
   EXPECT_STREQ(kExtractorName, "meadow-extract");
-  EXPECT_STREQ(kExtractorVersion, "0.3.0");
+  EXPECT_STREQ(kExtractorVersion, "0.4.0");
 }
 
 }  // namespace
