@@ -131,6 +131,16 @@ class Accumulator {
   std::array<std::int64_t, 64> ones_{};
 };
 
+// ASCII letters and digits lower-cased; 0 for every other ASCII byte (a separator).
+constexpr std::array<unsigned char, 128> kAsciiWord = [] {
+  std::array<unsigned char, 128> t{};
+  for (unsigned c = 0; c < 128; ++c) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) t[c] = static_cast<unsigned char>(c);
+    if (c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
+  }
+  return t;
+}();
+
 }  // namespace
 
 std::uint64_t simhash(std::string_view text) {
@@ -139,6 +149,19 @@ std::uint64_t simhash(std::string_view text) {
   bool in_word = false;
   std::size_t i = 0;
   while (i < text.size()) {
+    // ASCII, most of most texts, without decoding.
+    if (const auto b = static_cast<unsigned char>(text[i]); b < 0x80) {
+      if (const unsigned char w = kAsciiWord[b]; w != 0) {
+        word = fnv1a(word, w);
+        in_word = true;
+      } else if (in_word) {
+        acc.add_word(word);
+        word = kFnvOffset;
+        in_word = false;
+      }
+      ++i;
+      continue;
+    }
     std::size_t len = 1;
     const char32_t c = decode(text, i, &len);
     const CharKind kind = kind_of(c);

@@ -68,8 +68,21 @@ void TextBuilder::add(std::string_view s) {
       i += w;
       continue;
     }
+    // The longest run of words already separated by single ASCII spaces goes in one append:
+    // most text is written that way.
     std::size_t j = i + 1;
-    while (j < s.size() && space_length(s, j) == 0) ++j;
+    for (;;) {
+      while (j < s.size()) {
+        const auto c = static_cast<unsigned char>(s[j]);
+        if ((c <= ' ' || c == 0xC2) && space_length(s, j) > 0) break;
+        ++j;
+      }
+      if (j + 1 < s.size() && s[j] == ' ' && space_length(s, j + 1) == 0) {
+        j += 2;
+        continue;
+      }
+      break;
+    }
     separate();
     append(s.substr(i, j - i));
     i = j;
