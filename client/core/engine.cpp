@@ -10,6 +10,7 @@
 #include "client/core/fetcher.h"
 #include "client/core/http_loop.h"
 #include "client/core/node_store.h"
+#include "client/core/outbox_writer.h"
 #include "client/core/record.h"
 #include "client/core/session.h"
 #include "common/crypto.h"
@@ -122,6 +123,10 @@ struct Engine::Impl {
   mutable std::mutex status_mu;  // guards status
   EngineStatus status;
 
+  // Results on their way into the store. Declared last so it is destroyed first, writing what
+  // is queued while everything it reports to still exists.
+  std::unique_ptr<OutboxWriter> outbox;
+
   Impl(NodeSettings s, const Clock& c, Logger& l, crypto::KeyPair k, std::unique_ptr<NodeStore> st)
       : settings(std::move(s)), clock(c), log(l), key(std::move(k)), store(std::move(st)) {}
 
@@ -144,7 +149,14 @@ struct Engine::Impl {
     status.last_error = message;
   }
 
+  // Outbox entries, those still queued in memory included; -1 when the store cannot be read.
+  std::int64_t outbox_size() {
+    const std::int64_t stored = store->pending_count();
+    return stored < 0 ? stored : stored + static_cast<std::int64_t>(outbox->queued_results());
+  }
+
   void publish_status() {
+    outbox->flush();
     auto totals = store->totals();
     std::lock_guard lock(status_mu);
     status.node_id = session ? session->node_id() : key.public_key().id();
@@ -152,7 +164,7 @@ struct Engine::Impl {
     status.coordinator = settings.coordinator;
     status.queued = static_cast<std::int64_t>(queue.size());
     status.in_flight = in_flight;
-    status.pending_upload = store->pending_count();
+    status.pending_upload = outbox_size();
     status.fetched = fetched;
     if (totals.ok()) {
       status.accepted = totals->accepted;
@@ -180,6 +192,7 @@ struct Engine::Impl {
   void check_limits(bool reread = true) {
     const std::int64_t now = clock.now_ms();
     if (reread) {
+      outbox->flush();
       if (auto u = store->usage_since(local_day_start_ms(now)); u.ok()) day_bytes = u->wire_bytes;
       if (auto u = store->usage_since(local_month_start_ms(now)); u.ok()) month_bytes = u->wire_bytes;
     }
@@ -256,7 +269,7 @@ struct Engine::Impl {
     if (HttpLoop::steady_ms() < lease_not_before) return;
     const int want = settings.effective_lease_batch() - static_cast<int>(queue.size()) - static_cast<int>(in_flight);
     if (want <= 0 || static_cast<int>(queue.size()) >= settings.max_concurrent) return;
-    if (store->pending_count() > kMaxOutboxBeforeLeasing) {
+    if (outbox_size() > kMaxOutboxBeforeLeasing) {
       set_state("waiting", "the outbox is full; uploading before taking more work");
       return;
     }
@@ -382,13 +395,12 @@ struct Engine::Impl {
     held.erase(it);
     FramedResult framed = frame_result(lease, r, key, session->node_id());
     Contribution c = contribution_of(lease, r, framed);
-    auto added = store->add(c, framed.frame);
-    if (!added.ok()) note_error("the outbox could not store a result: " + added.error().message);
     for (const std::string& problem : framed.field_problems) log.warn(kLog, "field " + problem + " on " + lease.url);
     day_bytes += r.wire_bytes;
     month_bytes += r.wire_bytes;
     log.info(kLog, c.outcome + " " + lease.url + (r.http_status ? " " + std::to_string(r.http_status) : "") +
                        (c.reason.empty() ? "" : " (" + c.reason + ")") + " " + std::to_string(c.bytes) + " B");
+    outbox->add(std::move(c), std::move(framed.frame));
     check_limits(false);
     pump();
   }
@@ -403,7 +415,7 @@ struct Engine::Impl {
     c.outcome = e.error.empty() ? "ok" : "failed";
     c.reason = e.error.empty() ? "robots.txt" : "robots.txt: " + e.error;
     c.state = "local";
-    (void)store->add(c, {});
+    outbox->add(std::move(c), {});
     day_bytes += e.wire_bytes;
     month_bytes += e.wire_bytes;
   }
@@ -412,7 +424,7 @@ struct Engine::Impl {
 
   void schedule_upload() {
     if (!registered || uploading) return;
-    const std::int64_t pending = store->pending_count();
+    const std::int64_t pending = outbox_size();
     if (pending <= 0) return;
     const std::int64_t now = HttpLoop::steady_ms();
     if (now < upload_not_before) {
@@ -434,6 +446,7 @@ struct Engine::Impl {
 
   void upload_now() {
     if (uploading || !registered) return;
+    outbox->flush();
     const std::size_t n = upload_singly > 0 ? 1 : static_cast<std::size_t>(settings.upload_batch);
     auto items = store->pending(n, kMaxUploadBytes);
     if (!items.ok()) return note_error("reading the outbox failed: " + items.error().message);
@@ -500,6 +513,7 @@ struct Engine::Impl {
   // ---- the loop ----------------------------------------------------------------------------
 
   void tick() {
+    outbox->flush();
     if (store->changed_elsewhere()) read_control();
     check_limits();
     extend_due();
@@ -549,6 +563,10 @@ Result<std::unique_ptr<Engine>> Engine::create(NodeSettings settings, const Cloc
   }
   auto impl = std::make_unique<Impl>(std::move(settings), clock, log, std::move(key), std::move(store));
   Impl& e = *impl;
+  e.outbox = std::make_unique<OutboxWriter>(*e.store, e.loop, [&e](const Error& err, std::size_t rows) {
+    e.note_error("the outbox could not store " + (rows == 1 ? std::string("a fetch") : std::to_string(rows) + " fetches") +
+                 ": " + err.message);
+  });
   e.fetcher = std::make_unique<Fetcher>(e.loop, clock, e.settings.fetch);
   e.fetcher->set_robots_observer([&e](const FetchEvent& ev) { e.on_robots_fetch(ev); });
   SessionSettings ss{e.settings.coordinator, e.settings.account, e.settings.node_name,

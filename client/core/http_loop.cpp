@@ -163,6 +163,8 @@ struct HttpLoop::Impl {
   std::mutex posted_mu;  // guards posted
   std::vector<Task> posted;
 
+  std::vector<Task> turn_end;  // loop thread only
+
   EasyPtr take_easy() {
     if (!spare.empty()) {
       EasyPtr e = std::move(spare.back());
@@ -287,6 +289,12 @@ struct HttpLoop::Impl {
     }
     for (auto& fn : work) fn();
   }
+
+  void run_turn_end() {
+    std::vector<Task> work;
+    work.swap(turn_end);
+    for (auto& fn : work) fn();
+  }
 };
 
 HttpLoop::HttpLoop() : impl_(std::make_unique<Impl>()) {
@@ -358,6 +366,8 @@ void HttpLoop::post(Task fn) {
   wake();
 }
 
+void HttpLoop::at_turn_end(Task fn) { impl_->turn_end.push_back(std::move(fn)); }
+
 void HttpLoop::wake() { curl_multi_wakeup(impl_->multi); }
 
 void HttpLoop::run_once(std::int64_t max_wait_ms) {
@@ -367,6 +377,7 @@ void HttpLoop::run_once(std::int64_t max_wait_ms) {
     std::lock_guard lock(impl_->posted_mu);
     if (!impl_->posted.empty()) wait = 0;
   }
+  if (!impl_->turn_end.empty()) wait = 0;
   int running = 0;
   curl_multi_perform(impl_->multi, &running);
   if (wait > 0) curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(std::min<std::int64_t>(wait, 1'000'000)), nullptr);
@@ -381,6 +392,7 @@ void HttpLoop::run_once(std::int64_t max_wait_ms) {
   for (auto [id, rc] : done) impl_->finish(id, rc);
   impl_->run_timers();
   impl_->run_posted();
+  impl_->run_turn_end();
 }
 
 std::size_t HttpLoop::active_transfers() const { return impl_->transfers.size(); }

@@ -89,6 +89,10 @@ class HttpLoop {
   std::uint64_t after(std::int64_t delay_ms, Task fn);
   void cancel_timer(std::uint64_t id);
 
+  // Loop thread: runs `fn` once at the end of the current run_once(), after the transfer
+  // callbacks, timers and posted work that ran in it; called outside run_once() or from such a
+  // `fn`, at the end of the next one, which then does not wait.
+  void at_turn_end(Task fn);
   // Any thread: queue `fn` for the loop thread and wake it.
   void post(Task fn);
   // Any thread: make a blocked run_once() return early.

@@ -433,6 +433,9 @@ struct NodeStore::Impl {
     return {};
   }
 
+  // One log row and, with a frame, its outbox entry; inside the caller's transaction.
+  Result<std::int64_t> insert(const Contribution& c, std::string_view state, std::string_view frame);
+
   Result<std::int64_t> read_data_version() {
     Query q(data_version_query.get());
     MEADOW_ASSIGN(bool row, q.step("checking for changes"));
@@ -468,7 +471,10 @@ Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::string& path) {
   return std::unique_ptr<NodeStore>(new NodeStore(std::move(impl)));
 }
 
-Result<std::int64_t> NodeStore::add(const Contribution& c, std::string_view result_frame) {
+namespace {
+
+// The state add() stores for `c`, or why `c` cannot be added.
+Result<std::string> state_to_add(const Contribution& c, bool has_frame) {
   if (!is_one_of(c.outcome, {"ok", "failed", "skipped"})) {
     return make_error(ErrorKind::invalid, "bad-contribution",
                       "outcome '" + c.outcome + "' is not one of ok, failed, skipped");
@@ -478,27 +484,27 @@ Result<std::int64_t> NodeStore::add(const Contribution& c, std::string_view resu
         ErrorKind::invalid, "bad-contribution",
         "started_ms " + std::to_string(c.started_ms) + " is before 1970; pass milliseconds since the Unix epoch");
   }
-  std::string state = c.state;
-  if (!result_frame.empty()) {
-    if (!state.empty() && state != "pending") {
+  if (has_frame) {
+    if (!c.state.empty() && c.state != "pending") {
       return make_error(ErrorKind::invalid, "bad-contribution",
-                        "a contribution with a result to upload is 'pending', not '" + state + "'");
+                        "a contribution with a result to upload is 'pending', not '" + c.state + "'");
     }
-    state = "pending";
-  } else {
-    if (state.empty()) state = "local";
-    if (!is_one_of(state, {"local", "accepted", "duplicate", "refused"})) {
-      return make_error(
-          ErrorKind::invalid, "bad-contribution",
-          "state '" + state +
-              "' needs a result frame or is unknown; without one use local, accepted, duplicate or refused");
-    }
+    return std::string("pending");
   }
+  std::string state = c.state.empty() ? "local" : c.state;
+  if (!is_one_of(state, {"local", "accepted", "duplicate", "refused"})) {
+    return make_error(
+        ErrorKind::invalid, "bad-contribution",
+        "state '" + state + "' needs a result frame or is unknown; without one use local, accepted, duplicate or refused");
+  }
+  return state;
+}
 
-  Transaction tx = impl_->transaction();
-  MEADOW_TRY(tx.begin());
+}  // namespace
+
+Result<std::int64_t> NodeStore::Impl::insert(const Contribution& c, std::string_view state, std::string_view frame) {
   {
-    Query q(impl_->insert_contribution.get());
+    Query q(insert_contribution.get());
     q.bind(1, c.task_id).bind(2, c.job_id).bind(3, c.token);
     q.bind_text(4, c.url).bind_text(5, c.final_url);
     q.bind(6, c.started_ms).bind(7, c.finished_ms).bind(8, c.http_status);
@@ -507,14 +513,48 @@ Result<std::int64_t> NodeStore::add(const Contribution& c, std::string_view resu
     q.bind_text(14, c.record_id).bind_text(15, c.receipt);
     MEADOW_TRY(q.run("recording a fetch"));
   }
-  const std::int64_t id = sqlite3_last_insert_rowid(impl_->db.get());
-  if (!result_frame.empty()) {
-    Query q(impl_->insert_outbox.get());
-    q.bind(1, id).bind(2, c.task_id).bind(3, c.token).bind_blob(4, result_frame);
+  const std::int64_t id = sqlite3_last_insert_rowid(db.get());
+  if (!frame.empty()) {
+    Query q(insert_outbox.get());
+    q.bind(1, id).bind(2, c.task_id).bind(3, c.token).bind_blob(4, frame);
     MEADOW_TRY(q.run("queueing a result"));
   }
+  return id;
+}
+
+Result<std::int64_t> NodeStore::add(const Contribution& c, std::string_view result_frame) {
+  MEADOW_ASSIGN(std::string state, state_to_add(c, !result_frame.empty()));
+  Transaction tx = impl_->transaction();
+  MEADOW_TRY(tx.begin());
+  MEADOW_ASSIGN(std::int64_t id, impl_->insert(c, state, result_frame));
   MEADOW_TRY(tx.commit());
   return id;
+}
+
+Result<std::vector<std::int64_t>> NodeStore::add_many(const std::vector<NewContribution>& items) {
+  std::vector<std::string> states;
+  states.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto state = state_to_add(items[i].contribution, !items[i].frame.empty());
+    if (!state.ok()) {
+      Error e = std::move(state).error();
+      e.message = "item " + std::to_string(i) + " (" + items[i].contribution.url + "): " + e.message +
+                  "; nothing in this batch was written";
+      return e;
+    }
+    states.push_back(std::move(state).value());
+  }
+  std::vector<std::int64_t> ids;
+  if (items.empty()) return ids;
+  ids.reserve(items.size());
+  Transaction tx = impl_->transaction();
+  MEADOW_TRY(tx.begin());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    MEADOW_ASSIGN(std::int64_t id, impl_->insert(items[i].contribution, states[i], items[i].frame));
+    ids.push_back(id);
+  }
+  MEADOW_TRY(tx.commit());
+  return ids;
 }
 
 Result<std::vector<PendingResult>> NodeStore::pending(std::size_t max_items, std::size_t max_bytes) {

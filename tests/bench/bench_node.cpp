@@ -4,8 +4,9 @@
 // a loopback nginx pinned to the second CPU (meadow-demo-site itself when nginx is missing).
 // Meadow: one thread pinned to the first CPU runs what meadow-node does for every page, with a
 // fixed number of fetches in flight: Fetcher (robots.txt, guard, content type), frame_result
-// (extract, build the record, sign with Ed25519, zstd) and NodeStore::add (the outbox write,
-// one fsync). Every fetch must succeed and every frame be non-empty; misses are "errors".
+// (extract, build the record, sign with Ed25519, zstd) and the OutboxWriter the engine uses
+// (the results of one loop turn written to the outbox in one transaction). Every fetch must
+// succeed, every frame be non-empty and every outbox write succeed; misses are "errors".
 // Scrapy (tests/bench/scrapy_peer.py, Debian's python3-scrapy) then crawls the same URLs from
 // the same server on the same CPU, extracting title, text and links. Last, meadow-node runs
 // against a coordinator with no work and its idle RSS is read.
@@ -37,6 +38,7 @@
 #include "client/core/fetcher.h"
 #include "client/core/http_loop.h"
 #include "client/core/node_store.h"
+#include "client/core/outbox_writer.h"
 #include "client/core/record.h"
 #include "common/clock.h"
 #include "common/crypto.h"
@@ -71,7 +73,8 @@ struct MeadowRun {
   double seconds = 0;
   double thread_cpu_s = 0;
   double frame_s = 0;  // wall time inside frame_result
-  double store_s = 0;  // wall time inside NodeStore::add (fsync included)
+  double store_s = 0;  // wall time writing the outbox
+  std::int64_t store_batches = 0;
   std::int64_t frame_bytes = 0;
 };
 
@@ -120,7 +123,7 @@ std::string read_file(const std::string& path) {
 
 std::string tail(const std::string& s, std::size_t n = 2000) { return s.size() > n ? s.substr(s.size() - n) : s; }
 
-// fetch -> frame_result -> NodeStore::add for every URL, `concurrency` fetches in flight, on
+// fetch -> frame_result -> OutboxWriter for every URL, `concurrency` fetches in flight, on
 // the calling thread (pinned to `cpu` when >= 0).
 MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int cpu, const std::string& db) {
   MeadowRun run;
@@ -144,6 +147,11 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
   fs.host_interval_ms = 0;
   fs.guard.allow_loopback = true;
   client::Fetcher fetcher(loop, system_clock(), fs);
+  client::OutboxWriter outbox(**store, loop, [&](const Error& e, std::size_t rows) {
+    run.errors += static_cast<int>(rows);
+    run.pages -= static_cast<int>(rows);
+    if (run.first_error.empty()) run.first_error = "outbox: " + e.message;
+  });
 
   const std::int64_t deadline_ms = system_clock().now_ms() + 3'600'000;
   std::size_t next = 0, done = 0, in_flight = 0;
@@ -161,24 +169,18 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
 
     const auto f0 = Steady::now();
     client::FramedResult framed = client::frame_result(task, r, key, node_id);
-    const auto f1 = Steady::now();
-    const client::Contribution c = client::contribution_of(task, r, framed);
-    auto added = store.value()->add(c, framed.frame);
-    const auto f2 = Steady::now();
-    run.frame_s += std::chrono::duration<double>(f1 - f0).count();
-    run.store_s += std::chrono::duration<double>(f2 - f1).count();
+    run.frame_s += seconds_since(f0);
     run.frame_bytes += static_cast<std::int64_t>(framed.frame.size());
 
     if (r.outcome != protocol::Outcome::ok || r.http_status != 200 || r.truncated) {
       fail(urls[i] + ": " + std::to_string(r.http_status) + " " + r.reason_code + " " + r.reason);
     } else if (!framed.error.empty() || framed.frame.empty() || framed.record_id.empty()) {
       fail(urls[i] + ": no record: " + framed.error);
-    } else if (!added.ok()) {
-      fail(urls[i] + ": outbox: " + added.error().message);
     } else {
-      ++run.pages;
+      ++run.pages;  // until the outbox write fails
       run.html_bytes += static_cast<std::int64_t>(r.body.size());
     }
+    outbox.add(client::contribution_of(task, r, framed), std::move(framed.frame));
     launch();
   };
   launch = [&] {
@@ -200,6 +202,9 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
     loop.run_once(50);
     if (in_flight == 0 && next < urls.size()) launch();
   }
+  outbox.flush();
+  run.store_s = static_cast<double>(outbox.stats().write_ns) / 1e9;
+  run.store_batches = outbox.stats().batches;
   run.seconds = seconds_since(t0);
   run.thread_cpu_s = thread_cpu_seconds() - cpu0;
   if (done < urls.size()) fail("timed out with " + std::to_string(urls.size() - done) + " pages not done");
@@ -444,7 +449,7 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"bench\":\"node\",\"pages\":%d,\"concurrency\":%d,\"site\":\"%s\",\"page_bytes_avg\":%s,"
       "\"meadow\":{\"pages_per_s\":%s,\"mb_per_s\":%s,\"cpu_ms_per_page\":%s,\"thread_cpu_ms_per_page\":%s,"
-      "\"frame_ms_per_page\":%s,\"store_ms_per_page\":%s,\"frame_bytes_avg\":%s,\"site_cpu_ms_per_page\":%s,"
+      "\"frame_ms_per_page\":%s,\"store_ms_per_page\":%s,\"store_rows_per_batch\":%s,\"frame_bytes_avg\":%s,\"site_cpu_ms_per_page\":%s,"
       "\"seconds\":%s,\"errors\":%d},"
       "\"scrapy\":%s,\"ratio\":%s,\"goal_ratio\":%.0f,\"node_idle_rss_mib\":%s,\"goal_rss_mib\":%.0f,"
       "\"machine_busy\":{\"cores\":%zu,\"load1_at_start\":%.2f,\"other_cores_during_meadow\":%s,"
@@ -453,6 +458,7 @@ int main(int argc, char** argv) {
       num(meadow_pps, 1).c_str(), num(static_cast<double>(meadow.html_bytes) / 1e6 / meadow.seconds, 2).c_str(),
       num(per_page_ms(meadow_process_cpu, pages), 3).c_str(), num(per_page_ms(meadow.thread_cpu_s, pages), 3).c_str(),
       num(per_page_ms(meadow.frame_s, pages), 3).c_str(), num(per_page_ms(meadow.store_s, pages), 3).c_str(),
+      num(meadow.store_batches > 0 ? pages / static_cast<double>(meadow.store_batches) : -1, 1).c_str(),
       num(pages > 0 ? static_cast<double>(meadow.frame_bytes) / pages : -1, 0).c_str(),
       num(per_page_ms(meadow_site_s, pages), 3).c_str(), num(meadow.seconds, 3).c_str(), meadow.errors,
       scrapy_json.c_str(), num(ratio, 2).c_str(), kGoalRatio, num(rss, 1).c_str(), kGoalRssMib, cpus.size(), load1,

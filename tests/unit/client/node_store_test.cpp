@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <vector>
 
 #include "support/test_env.h"
 
@@ -45,6 +46,13 @@ std::string frame_for(std::int64_t task_id, std::size_t size = 64) {
   std::string f = "frame-" + std::to_string(task_id) + ":";
   f.resize(std::max(size, f.size()), static_cast<char>('a' + task_id % 26));
   return f;
+}
+
+// Tasks 1..n, each fetched with a result to upload.
+std::vector<NewContribution> fetches_with_frames(std::int64_t n) {
+  std::vector<NewContribution> items;
+  for (std::int64_t i = 1; i <= n; ++i) items.push_back({fetch(i, kT0 + i), frame_for(i)});
+  return items;
 }
 
 std::unique_ptr<NodeStore> open_ok(const std::string& path) {
@@ -176,6 +184,70 @@ TEST(NodeStore, AddRefusesStatesThatWouldBreakTheOutbox) {
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.error().code, "bad-contribution");
 
+  auto rows = s->log(0, 10);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
+}
+
+TEST(NodeStore, AddManyWritesEveryItemInOrder) {
+  TempDir dir;
+  auto s = open_ok(dir.file("node.db"));
+  ASSERT_TRUE(s);
+  std::vector<NewContribution> items = fetches_with_frames(5);
+  Contribution robots = fetch(0, kT0 + 6);
+  robots.url = "https://example.com/robots.txt";
+  items.push_back({robots, ""});
+  Contribution skipped = fetch(6, kT0 + 7, "skipped");
+  skipped.reason = "robots-disallowed";
+  items.push_back({skipped, ""});
+
+  auto ids = s->add_many(items);
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  ASSERT_EQ(ids->size(), items.size());
+  for (std::size_t i = 1; i < ids->size(); ++i) EXPECT_GT((*ids)[i], (*ids)[i - 1]);
+
+  auto p = s->pending(100, 1 << 20);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((*p)[i].contribution_id, (*ids)[i]);
+    EXPECT_EQ((*p)[i].task_id, static_cast<std::int64_t>(i) + 1);
+    EXPECT_EQ((*p)[i].frame, frame_for(static_cast<std::int64_t>(i) + 1));
+  }
+  auto rows = s->log(0, 100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), items.size());
+  EXPECT_EQ(rows->front().state, "local");  // newest first: the skipped page
+  EXPECT_EQ(rows->front().reason, "robots-disallowed");
+  EXPECT_EQ(rows->back().state, "pending");
+  auto t = s->totals();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->fetched, 6);
+  EXPECT_EQ(t->skipped, 1);
+  EXPECT_EQ(t->pending, 5);
+  auto u = s->usage_since(0);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->pages, 6);
+
+  auto none = s->add_many({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(NodeStore, AddManyWithOneBadItemWritesNothingAndNamesIt) {
+  TempDir dir;
+  auto s = open_ok(dir.file("node.db"));
+  ASSERT_TRUE(s);
+  std::vector<NewContribution> items = fetches_with_frames(3);
+  items[2].contribution.state = "accepted";  // has a frame, so it cannot be settled already
+
+  auto ids = s->add_many(items);
+  ASSERT_FALSE(ids.ok());
+  EXPECT_EQ(ids.error().code, "bad-contribution");
+  EXPECT_NE(ids.error().message.find("item 2"), std::string::npos) << ids.error().message;
+  EXPECT_NE(ids.error().message.find(items[2].contribution.url), std::string::npos) << ids.error().message;
+  EXPECT_NE(ids.error().message.find("'accepted'"), std::string::npos) << ids.error().message;
+  EXPECT_EQ(s->pending_count(), 0);
   auto rows = s->log(0, 10);
   ASSERT_TRUE(rows.ok());
   EXPECT_TRUE(rows->empty());
@@ -508,9 +580,11 @@ TEST(NodeStore, MissingDirectoryIsAClearError) {
   EXPECT_NE(s.error().message.find("directory exists"), std::string::npos) << s.error().message;
 }
 
-// A writer killed with SIGKILL in the middle of its loop: every add() that returned is on disk
-// with its frame, nothing is half written, and the tallies agree with the rows.
-TEST(NodeStore, KilledWriterLeavesEveryCommittedRowWhole) {
+// A writer killed with SIGKILL in the middle of its loop, adding `batch` rows at a time
+// (add() when 1, add_many() otherwise): every row whose add returned is on disk with its frame,
+// nothing is half written, a batch is all there or not at all, and the tallies agree with the
+// rows.
+void kill_writer_and_check(std::int64_t batch) {
   TempDir dir;
   const std::string path = dir.file("node.db");
   ASSERT_TRUE(open_ok(path));
@@ -523,13 +597,26 @@ TEST(NodeStore, KilledWriterLeavesEveryCommittedRowWhole) {
     close(fds[0]);
     auto s = NodeStore::open(path);
     if (!s.ok()) _exit(2);
+    std::vector<NewContribution> items;
     for (std::int64_t i = 1;; ++i) {
       // Every fourth fetch has nothing to upload; frames are large enough that a kill often
       // lands inside a write.
-      auto id = (*s)->add(fetch(i, kT0 + i), i % 4 == 0 ? std::string() : frame_for(i, 20'000 + i % 7000));
-      if (!id.ok()) _exit(3);
-      std::int64_t v = *id;
-      if (write(fds[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) _exit(4);
+      items.push_back({fetch(i, kT0 + i), i % 4 == 0 ? std::string() : frame_for(i, 20'000 + i % 7000)});
+      if (static_cast<std::int64_t>(items.size()) < batch) continue;
+      std::vector<std::int64_t> ids;
+      if (batch == 1) {
+        auto id = (*s)->add(items[0].contribution, items[0].frame);
+        if (!id.ok()) _exit(3);
+        ids.push_back(*id);
+      } else {
+        auto added = (*s)->add_many(items);
+        if (!added.ok()) _exit(3);
+        ids = *added;
+      }
+      items.clear();
+      for (std::int64_t v : ids) {
+        if (write(fds[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) _exit(4);
+      }
     }
   }
   close(fds[1]);
@@ -562,7 +649,8 @@ TEST(NodeStore, KilledWriterLeavesEveryCommittedRowWhole) {
   std::map<std::int64_t, Contribution> by_id;
   for (auto& r : *rows) by_id[r.id] = r;
   for (auto id : committed) EXPECT_TRUE(by_id.count(id)) << "committed row " << id << " is missing";
-  EXPECT_LE(by_id.size(), committed.size() + 1) << "only the add() cut off after its commit may be extra";
+  EXPECT_LE(by_id.size(), committed.size() + batch) << "only the batch cut off after its commit may be extra";
+  EXPECT_EQ(by_id.size() % batch, 0u) << "a batch was written in part";
 
   auto pending = s->pending(1'000'000, std::numeric_limits<std::size_t>::max());
   ASSERT_TRUE(pending.ok());
@@ -590,6 +678,10 @@ TEST(NodeStore, KilledWriterLeavesEveryCommittedRowWhole) {
   std::int64_t next = add_ok(*s, fetch(100'000, kT0), frame_for(1));
   EXPECT_GT(next, by_id.rbegin()->first);
 }
+
+TEST(NodeStore, KilledWriterLeavesEveryCommittedRowWhole) { kill_writer_and_check(1); }
+
+TEST(NodeStore, KilledBatchWriterLeavesEveryCommittedBatchWhole) { kill_writer_and_check(7); }
 
 }  // namespace
 }  // namespace meadow::client

@@ -1,0 +1,44 @@
+#include "client/core/outbox_writer.h"
+
+#include <chrono>
+#include <utility>
+
+namespace meadow::client {
+
+OutboxWriter::OutboxWriter(NodeStore& store, HttpLoop& loop, OnFailure on_failure)
+    : store_(store), loop_(loop), on_failure_(std::move(on_failure)) {}
+
+OutboxWriter::~OutboxWriter() { flush(); }
+
+void OutboxWriter::add(Contribution c, std::string frame) {
+  if (!frame.empty()) ++queued_results_;
+  queued_.push_back({std::move(c), std::move(frame)});
+  if (queued_.size() >= kMaxBatch) return flush();
+  if (flush_due_) return;
+  flush_due_ = true;
+  loop_.at_turn_end([self = std::weak_ptr<OutboxWriter*>(self_)] {
+    if (auto alive = self.lock()) {
+      (*alive)->flush_due_ = false;
+      (*alive)->flush();
+    }
+  });
+}
+
+void OutboxWriter::flush() {
+  if (queued_.empty()) return;
+  std::vector<NewContribution> batch = std::exchange(queued_, {});
+  queued_results_ = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ids = store_.add_many(batch);
+  stats_.write_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  if (!ids.ok()) {
+    if (on_failure_) on_failure_(ids.error(), batch.size());
+    return;
+  }
+  ++stats_.batches;
+  stats_.rows += static_cast<std::int64_t>(batch.size());
+  batch.clear();
+  queued_ = std::move(batch);  // keeps the capacity for the next batch
+}
+
+}  // namespace meadow::client
