@@ -1,10 +1,12 @@
 #include "common/json.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <boost/json/stream_parser.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace meadow {
 namespace json = boost::json;
@@ -40,27 +42,76 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 }
 }  // namespace
 
-std::string json_quote(std::string_view s) {
-  // JSON text is UTF-8: bytes that are not valid UTF-8 become U+FFFD so the result always parses.
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t n = utf8_sequence_length(s, i);
-    if (n == 0) break;
-    i += n;
+namespace {
+
+// Printable ASCII but the quote and the backslash: the bytes boost::json::serialize copies as
+// they are (it escapes every other byte below 0x80, and none from 0x80 up).
+constexpr bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+// The index of the first byte at or after `i` that is not plain; eight bytes at a time.
+std::size_t skip_plain(std::string_view s, std::size_t i) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  // High bit set in a byte of the result (or a later one) when some byte of w is zero.
+  auto zero_byte = [&](std::uint64_t w) { return (w - kOnes) & ~w & kHighs; };
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
+    if ((w & kHighs) | below_space | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'))) break;
   }
-  if (i == s.size()) return json::serialize(json::string_view(s.data(), s.size()));
-  std::string clean(s.substr(0, i));
-  while (i < s.size()) {
-    std::size_t n = utf8_sequence_length(s, i);
-    if (n == 0) {
-      clean += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      clean.append(s.substr(i, n));
-      i += n;
+  while (i < s.size() && plain_byte(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+void append_escape(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default: {
+      const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+      out.append(u, sizeof u);
     }
   }
-  return json::serialize(json::string_view(clean.data(), clean.size()));
+}
+
+}  // namespace
+
+void append_json_quoted(std::string& out, std::string_view s) {
+  out.reserve(out.size() + s.size() + 2);
+  out += '"';
+  std::size_t copied = 0;  // s[0, copied) is in `out`
+  std::size_t i = skip_plain(s, 0);
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (const std::size_t n = utf8_sequence_length(s, i); n > 0) {
+        i = skip_plain(s, i + n);
+        continue;
+      }
+    }
+    out.append(s.data() + copied, i - copied);
+    if (c >= 0x80) {
+      out += "\xEF\xBF\xBD";  // not UTF-8: U+FFFD, so the result always parses
+    } else {
+      append_escape(out, c);
+    }
+    copied = i + 1;
+    i = skip_plain(s, copied);
+  }
+  out.append(s.data() + copied, s.size() - copied);
+  out += '"';
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  append_json_quoted(out, s);
+  return out;
 }
 
 Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
@@ -114,16 +165,23 @@ void write_object(const json::object& o, std::string& out, bool sorted) {
   out += '{';
   auto member = [&](const json::key_value_pair& kv, bool first) {
     if (!first) out += ',';
-    out += json_quote(std::string_view(kv.key().data(), kv.key().size()));
+    append_json_quoted(out, std::string_view(kv.key().data(), kv.key().size()));
     out += ':';
     write_value(kv.value(), out, sorted);
   };
   if (sorted) {
-    std::vector<const json::key_value_pair*> items;
-    items.reserve(o.size());
-    for (const auto& kv : o) items.push_back(&kv);
-    std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-    for (std::size_t i = 0; i < items.size(); ++i) member(*items[i], i == 0);
+    // Records and receipts have a few dozen members: sort pointers on the stack when they fit.
+    std::array<const json::key_value_pair*, 48> local;
+    std::vector<const json::key_value_pair*> heap;
+    const json::key_value_pair** items = local.data();
+    if (o.size() > local.size()) {
+      heap.resize(o.size());
+      items = heap.data();
+    }
+    std::size_t n = 0;
+    for (const auto& kv : o) items[n++] = &kv;
+    std::sort(items, items + n, [](auto* a, auto* b) { return a->key() < b->key(); });
+    for (std::size_t i = 0; i < n; ++i) member(*items[i], i == 0);
   } else {
     bool first = true;
     for (const auto& kv : o) {
@@ -147,7 +205,7 @@ void write_value(const json::value& v, std::string& out, bool sorted) {
   switch (v.kind()) {
     case json::kind::object: write_object(v.get_object(), out, sorted); break;
     case json::kind::array: write_array(v.get_array(), out, sorted); break;
-    case json::kind::string: out += json_quote(std::string_view(v.get_string().data(), v.get_string().size())); break;
+    case json::kind::string: append_json_quoted(out, std::string_view(v.get_string().data(), v.get_string().size())); break;
     case json::kind::double_: write_number(v.get_double(), out); break;
     case json::kind::int64: out += std::to_string(v.get_int64()); break;
     case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
@@ -181,6 +239,8 @@ std::string canonical_json(const json::value& v) {
   write_value(v, out, true);
   return out;
 }
+
+void append_canonical_json(std::string& out, const json::object& o) { write_object(o, out, true); }
 
 namespace {
 

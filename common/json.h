@@ -16,8 +16,11 @@
 
 namespace meadow {
 
-// `s` as a JSON string literal, quotes included.
+// `s` as a JSON string literal, quotes included: the bytes boost::json::serialize writes, with
+// every byte that is not part of valid UTF-8 replaced by U+FFFD so the result always parses.
 std::string json_quote(std::string_view s);
+// Appends json_quote(s) to `out`.
+void append_json_quoted(std::string& out, std::string_view s);
 
 // Parses one JSON text. Errors are ErrorKind::invalid with code "bad-json" and say where
 // (byte offset) and why. Nesting deeper than `max_depth` is refused rather than recursed.
@@ -35,6 +38,8 @@ std::string to_json(const boost::json::array& a);
 // Canonical bytes for signing: object keys sorted by their UTF-8 bytes, no whitespace,
 // to_json's number and string formatting. Both signer and verifier use this function.
 std::string canonical_json(const boost::json::value& v);
+// Appends canonical_json(o) to `out`, so a caller can sign the bytes where they will be sent.
+void append_canonical_json(std::string& out, const boost::json::object& o);
 
 // Reads typed fields from an object. The first problem is kept and later reads return
 // defaults, so a parser reads every field and then checks ok() once:

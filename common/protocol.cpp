@@ -413,13 +413,13 @@ void sign_record(json::object& record, const crypto::KeyPair& key) {
 
 std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const json::object& unsigned_record,
                                 const crypto::KeyPair& key, std::string_view capture_body) {
-  std::string canon = canonical_json(unsigned_record);
-  const std::string sig = crypto::base64_encode(key.sign(canon));
   std::string out = "{\"task_id\":" + std::to_string(task_id) + ",\"token\":" + std::to_string(token) +
                     ",\"outcome\":\"ok\",\"record\":";
-  out.reserve(out.size() + canon.size() + sig.size() + 20);
-  canon.pop_back();  // the closing '}'
-  out += canon;
+  const std::size_t canon_at = out.size();
+  append_canonical_json(out, unsigned_record);
+  const std::string sig =
+      crypto::base64_encode(key.sign(std::string_view(out).substr(canon_at)));
+  out.pop_back();  // the record's closing '}'
   out += unsigned_record.empty() ? "\"signature\":\"" : ",\"signature\":\"";
   out += sig;
   out += "\"}";

@@ -436,6 +436,54 @@ TEST(JsonQuote, ResultParsesBackToTheSameString) {
   }
 }
 
+// Signatures are made over these bytes, so they may never drift from what boost::json
+// writes for the same string. Runs start at every offset so that every position of the
+// eight-byte scan meets every kind of byte.
+TEST(JsonQuote, SameBytesAsBoostSerialize) {
+  const std::string pieces[] = {"a", "Z", " ", "~", "\x7f", "\"", "\\", "/", "\n", "\t", "\b", "\f", "\r",
+                                std::string(1, '\0'), "\x01", "\x0b", "\x1f", "\xC3\xA9", "\xE2\x82\xAC",
+                                "\xF0\x9F\x8C\xBC", "\xEF\xBF\xBF", "0123456789abcdef"};
+  auto same = [](const std::string& s) {
+    EXPECT_EQ(json_quote(s), json::serialize(json::string_view(s.data(), s.size()))) << "input of " << s.size() << " bytes";
+  };
+  for (int c = 0; c < 0x80; ++c) {
+    for (std::size_t at = 0; at < 17; ++at) same(std::string(at, 'x') + static_cast<char>(c) + std::string(9, 'y'));
+  }
+  std::uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (int round = 0; round < 2000; ++round) {
+    std::string s;
+    const std::size_t n = next() % 40;
+    for (std::size_t i = 0; i < n; ++i) s += pieces[(next() >> 8) % std::size(pieces)];
+    same(s);
+  }
+}
+
+TEST(JsonQuote, InvalidBytesBecomeReplacementCharactersWrittenAsBoostWould) {
+  const std::string inputs[] = {"\xff", "abcdefgh\xffijklmnop", "\xC3\xA9\xC3", "\x80\x80\x80\x80\x80\x80\x80\x80\x80",
+                                "\"\xFE\n", "x\xED\xA0\x80yyyyyyyyyy"};
+  for (const auto& s : inputs) {
+    const std::string quoted = json_quote(s);
+    auto r = parse_json(quoted);
+    ASSERT_TRUE(r.ok()) << quoted;
+    EXPECT_EQ(json::serialize(r->as_string()), quoted);
+  }
+  EXPECT_EQ(json_quote("\xC3\xA9\xC3"), "\"\xC3\xA9\xEF\xBF\xBD\"");
+}
+
+TEST(JsonQuote, AppendsAfterWhatIsThere) {
+  std::string out = "[";
+  append_json_quoted(out, "a\"b");
+  EXPECT_EQ(out, R"(["a\"b")");
+}
+
+TEST(CanonicalJson, AppendedAfterAPrefixIsTheSameBytes) {
+  const json::object o = object_of(R"({"b":[1,{"y":"\u0001","x":null}],"a":"text \u00e9"})");
+  std::string out = "prefix:";
+  append_canonical_json(out, o);
+  EXPECT_EQ(out, "prefix:" + canonical_json(o));
+}
+
 TEST(JsonQuote, InvalidUtf8StillGivesValidJson) {
   // Messages can quote request paths or headers with raw bytes; the output must stay JSON.
   const std::string inputs[] = {"a\xff" "b", "\xC3", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
