@@ -11,6 +11,7 @@ MEADOW_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libzstd-dev libpsl-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
   libcld2-dev
+  libmimalloc-dev  # meadow-node's malloc; without it the build uses glibc's
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jsonschema curl zstd sqlite3
 )
