@@ -38,11 +38,18 @@ bool unspaced_script(char32_t c) {
          (c >= 0x20000 && c <= 0x3FFFF);  // CJK extensions B and later
 }
 
-CharKind kind_of(char32_t c) {
-  if (c < 0x80) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    return alnum ? CharKind::word : CharKind::separator;
+// ASCII letters and digits lower-cased; 0 for every other ASCII byte (a separator).
+constexpr std::array<unsigned char, 128> kAsciiWord = [] {
+  std::array<unsigned char, 128> t{};
+  for (unsigned c = 0; c < 128; ++c) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) t[c] = static_cast<unsigned char>(c);
+    if (c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
   }
+  return t;
+}();
+
+CharKind kind_of(char32_t c) {
+  if (c < 0x80) return kAsciiWord[c] != 0 ? CharKind::word : CharKind::separator;
   if ((c >= 0x80 && c <= 0xBF) || c == 0xD7 || c == 0xF7 ||  // Latin-1 punctuation and signs
       (c >= 0x2000 && c <= 0x206F) ||                        // general punctuation
       (c >= 0x3000 && c <= 0x303F) ||                        // CJK punctuation
@@ -131,16 +138,6 @@ class Accumulator {
   std::array<std::int64_t, 64> ones_{};
 };
 
-// ASCII letters and digits lower-cased; 0 for every other ASCII byte (a separator).
-constexpr std::array<unsigned char, 128> kAsciiWord = [] {
-  std::array<unsigned char, 128> t{};
-  for (unsigned c = 0; c < 128; ++c) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) t[c] = static_cast<unsigned char>(c);
-    if (c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
-  }
-  return t;
-}();
-
 }  // namespace
 
 std::uint64_t simhash(std::string_view text) {
@@ -175,11 +172,8 @@ std::uint64_t simhash(std::string_view text) {
       for (std::size_t k = 0; k < len; ++k) h = fnv1a(h, static_cast<unsigned char>(text[i + k]));
       acc.add_word(h);
     } else if (kind == CharKind::word) {
-      for (std::size_t k = 0; k < len; ++k) {
-        char b = text[i + k];
-        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-        word = fnv1a(word, static_cast<unsigned char>(b));
-      }
+      // Past the ASCII path every byte is 0x80 or above: nothing to lower-case.
+      for (std::size_t k = 0; k < len; ++k) word = fnv1a(word, static_cast<unsigned char>(text[i + k]));
       in_word = true;
     }
     i += len;
