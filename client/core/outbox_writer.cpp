@@ -1,6 +1,7 @@
 #include "client/core/outbox_writer.h"
 
 #include <chrono>
+#include <optional>
 #include <utility>
 
 namespace meadow::client {
@@ -30,13 +31,29 @@ void OutboxWriter::flush() {
   queued_results_ = 0;
   const auto t0 = std::chrono::steady_clock::now();
   auto ids = store_.add_many(batch);
-  stats_.write_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-  if (!ids.ok()) {
-    if (on_failure_) on_failure_(ids.error(), batch.size());
-    return;
+  std::size_t written = batch.size();
+  if (ids.ok()) {
+    ++stats_.batches;
+  } else if (batch.size() == 1) {
+    written = 0;
+    if (on_failure_) on_failure_(ids.error(), 1);
+  } else {
+    // One refused row fails the whole transaction; row by row, only the rows that fail are
+    // lost. A store that refuses everything (a full disk) fails each of them again.
+    written = 0;
+    std::optional<Error> first;
+    for (const NewContribution& row : batch) {
+      if (auto id = store_.add(row.contribution, row.frame); id.ok()) {
+        ++written;
+        ++stats_.batches;
+      } else if (!first) {
+        first = std::move(id).error();
+      }
+    }
+    if (first && on_failure_) on_failure_(*first, batch.size() - written);
   }
-  ++stats_.batches;
-  stats_.rows += static_cast<std::int64_t>(batch.size());
+  stats_.write_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  stats_.rows += static_cast<std::int64_t>(written);
   batch.clear();
   queued_ = std::move(batch);  // keeps the capacity for the next batch
 }

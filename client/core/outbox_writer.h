@@ -12,8 +12,10 @@
 //    flight: it was never uploaded, so its lease runs out and another node fetches the page;
 //    nothing is counted twice. Whoever reads the outbox to upload calls flush() first, so
 //    nothing reaches the coordinator before it is in the store.
-//  - A write that fails is reported once to `on_failure` with the number of rows it held;
-//    those rows are dropped, as add() failing drops its one.
+//  - When the store refuses a batch, its rows are written one at a time, so a row the store
+//    refuses costs only itself. The rows still refused are reported once per flush to
+//    `on_failure`, with the first one's error and their number, and dropped, as add()
+//    failing drops its one.
 //
 // Thread affinity: the loop's thread. The writer must not outlive the store or the loop.
 #pragma once

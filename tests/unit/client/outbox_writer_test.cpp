@@ -109,21 +109,50 @@ TEST_F(OutboxWriterTest, AFullBatchIsWrittenAtOnce) {
   EXPECT_EQ(w->queued(), 0u);
 }
 
-TEST_F(OutboxWriterTest, AFailedWriteIsReportedOnceWithItsRowsAndTheNextOneWorks) {
+TEST_F(OutboxWriterTest, ARefusedRowCostsOnlyItselfAndIsReportedOnce) {
   auto w = writer();
   w->add(fetch(1), frame_for(1));
-  w->add(fetch(2, "maybe"), frame_for(2));
+  w->add(fetch(2, "maybe"), frame_for(2));  // an outcome the store refuses
+  w->add(fetch(3), frame_for(3));
+  w->add(fetch(4, "skipped"), "");
+  loop_.run_once(0);
+  ASSERT_EQ(failures_.size(), 1u);
+  EXPECT_EQ(failures_[0].code, "bad-contribution");
+  EXPECT_EQ(failures_[0].rows, 1u);
+  EXPECT_EQ(w->queued(), 0u);
+  EXPECT_EQ(w->stats().rows, 3);
+
+  // The rows around the refused one are in the store, in the order queued.
+  auto p = store_->pending(10, 1 << 20);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->size(), 2u);
+  EXPECT_EQ((*p)[0].frame, frame_for(1));
+  EXPECT_EQ((*p)[1].frame, frame_for(3));
+  auto rows = store_->log(0, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+
+  w->add(fetch(5), frame_for(5));
+  loop_.run_once(0);
+  EXPECT_EQ(failures_.size(), 1u);
+  EXPECT_EQ(store_->pending_count(), 3);
+}
+
+TEST_F(OutboxWriterTest, ABatchOfRefusedRowsIsReportedOnceWithTheirNumber) {
+  auto w = writer();
+  w->add(fetch(1, "maybe"), frame_for(1));
+  w->add(fetch(2, "perhaps"), frame_for(2));
   loop_.run_once(0);
   ASSERT_EQ(failures_.size(), 1u);
   EXPECT_EQ(failures_[0].code, "bad-contribution");
   EXPECT_EQ(failures_[0].rows, 2u);
-  EXPECT_EQ(w->queued(), 0u);
   EXPECT_EQ(store_->pending_count(), 0);
+  EXPECT_EQ(w->stats().rows, 0);
 
-  w->add(fetch(3), frame_for(3));
-  loop_.run_once(0);
-  EXPECT_EQ(failures_.size(), 1u);
-  EXPECT_EQ(store_->pending_count(), 1);
+  w->add(fetch(3, "maybe"), frame_for(3));
+  w->flush();
+  ASSERT_EQ(failures_.size(), 2u);
+  EXPECT_EQ(failures_[1].rows, 1u);
 }
 
 }  // namespace
