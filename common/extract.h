@@ -21,7 +21,7 @@
 namespace meadow::extract {
 
 inline constexpr const char* kExtractorName = "meadow-extract";
-inline constexpr const char* kExtractorVersion = "0.4.0";
+inline constexpr const char* kExtractorVersion = "0.4.1";
 
 inline constexpr std::size_t kMaxLinks = 5000;
 inline constexpr std::size_t kMaxAnchorTextBytes = 1024;  // per link, cut at a character boundary

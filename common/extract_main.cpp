@@ -99,11 +99,9 @@ struct Node {
 };
 
 std::uint32_t visible_bytes(const xmlChar* s) {
-  std::uint32_t n = 0;
   if (s == nullptr) return 0;
-  for (const xmlChar* p = s; *p != 0; ++p)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f') ++n;
-  return n;
+  const std::string_view text(reinterpret_cast<const char*>(s));
+  return static_cast<std::uint32_t>(text.size() - text::count_spaces(text));
 }
 
 std::string_view attribute_view(const xmlNode* element, const char* name) {

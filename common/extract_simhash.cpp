@@ -1,18 +1,18 @@
 #include <array>
 #include <bit>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/extract.h"
 
 namespace meadow::extract {
 namespace {
 
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
-
-std::uint64_t fnv1a(std::uint64_t h, unsigned char byte) { return (h ^ byte) * kFnvPrime; }
-
-// FNV-1a spreads its entropy unevenly over the high bits; the MurmurHash3 finaliser evens them
-// out, which simhash needs because it votes on every bit separately.
+// The MurmurHash3 finaliser: every input bit moves every output bit, which simhash needs
+// because it votes on every bit separately.
 std::uint64_t mix(std::uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
@@ -20,6 +20,40 @@ std::uint64_t mix(std::uint64_t h) {
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
   return h;
+}
+
+// Eight bytes from p, the first in the lowest byte whatever the machine's byte order.
+std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+// The first n (< 8) bytes from p the same way, the rest zero, reading nothing past p + n.
+std::uint64_t load_short(const char* p, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t k = 0; k < n; ++k) v |= std::uint64_t{static_cast<unsigned char>(p[k])} << (8 * k);
+  return v;
+}
+
+// ASCII bytes with 0x20 set, others as they are. Every ASCII byte of a word is a letter or a
+// digit, so this lower-cases the letters and leaves the digits alone.
+std::uint64_t lower_ascii(std::uint64_t v) noexcept { return v | ((~v & 0x8080808080808080ULL) >> 2); }
+
+// A word's hash: its bytes, ASCII lower-cased, taken eight at a time. Multiplies per eight
+// bytes rather than per byte, and with no branch for most words, which are eight bytes or
+// fewer. Reads nothing at or past `end`.
+std::uint64_t word_hash(const char* p, std::size_t n, const char* end) noexcept {
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+  while (n > 8) {
+    h = std::rotl((h ^ lower_ascii(load8(p))) * 0xff51afd7ed558ccdULL, 31);
+    p += 8;
+    n -= 8;
+  }
+  const std::uint64_t keep = n == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+  const std::uint64_t last = end - p >= 8 ? load8(p) : load_short(p, n);
+  return (h ^ (lower_ascii(last) & keep)) * 0xc4ceb9fe1a85ec53ULL;
 }
 
 enum class CharKind { separator, word, single };
@@ -79,19 +113,25 @@ char32_t decode(std::string_view s, std::size_t i, std::size_t* len) {
   return c;
 }
 
-// Votes each feature hash into 64 bit counters.
+// Sixteen one-byte counters, added lane by lane (SSE2 on x86-64, NEON on ARM).
+using Lanes = std::uint8_t __attribute__((vector_size(16)));
+
+// Votes each shingle of three words into 64 bit counters. Word hashes are gathered and voted
+// in runs, so the counters stay in registers for a whole run.
 class Accumulator {
  public:
   void add_word(std::uint64_t word_hash) {
-    window_[0] = window_[1];
-    window_[1] = window_[2];
-    window_[2] = word_hash;
-    if (++words_ >= 3) vote(shingle(3));
+    gathered_[gathered_count_++] = word_hash;
+    if (gathered_count_ == gathered_.size()) vote_gathered();
   }
   std::uint64_t finish() {
+    vote_gathered();
     // Texts of one or two words have no full shingle; they vote with what they have.
-    if (words_ > 0 && words_ < 3) vote(shingle(words_));
-    flush();
+    if (words_ > 0 && words_ < 3) {
+      Counters c{};
+      vote(c, shingle(window_, words_));
+      spill(c);
+    }
     std::uint64_t h = 0;
     for (int bit = 0; bit < 64; ++bit)
       if (2 * ones_[bit] > votes_) h |= std::uint64_t{1} << bit;
@@ -99,86 +139,140 @@ class Accumulator {
   }
 
  private:
+  // Counter q, lane j counts bit 2q of byte j of each hash for j < 8, and bit 2q + 1 of byte
+  // j - 8 for the others.
+  using Counters = std::array<Lanes, 4>;
+
   // Order matters ("a b c" is not "c b a"): each position gets its own rotation and odd
   // multiplier before the finaliser mixes them; a few multiplies instead of hashing 24 bytes.
-  std::uint64_t shingle(std::size_t n) const {
+  // Shingles of fewer words use the last n of the window.
+  static std::uint64_t shingle(const std::array<std::uint64_t, 3>& window, std::size_t n) {
     constexpr std::uint64_t kMul[3] = {0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL};
     std::uint64_t h = n;
-    for (std::size_t w = 3 - n; w < 3; ++w) h ^= std::rotl(window_[w], static_cast<int>(21 * w)) * kMul[w];
+    for (std::size_t w = 3 - n; w < 3; ++w) h ^= std::rotl(window[w], static_cast<int>(21 * w)) * kMul[w];
     return mix(h);
   }
-  // Counts the ones of each bit eight at a time: every byte of the hash is spread by a table
-  // into eight one-byte counters packed in a word, added in one instruction, and the packed
-  // counters are emptied into the real ones before any can overflow (255 votes).
-  void vote(std::uint64_t h) {
-    static const std::array<std::uint64_t, 256> kSpread = [] {
-      std::array<std::uint64_t, 256> t{};
-      for (unsigned b = 0; b < 256; ++b)
-        for (unsigned i = 0; i < 8; ++i)
-          if ((b >> i) & 1) t[b] |= std::uint64_t{1} << (8 * i);
-      return t;
-    }();
-    for (int k = 0; k < 8; ++k) packed_[k] += kSpread[(h >> (8 * k)) & 0xff];
-    ++votes_;
-    if (++in_packed_ == 255) flush();
+  // One vote per bit of h: the hash's eight bytes sit in both halves of a vector, and each
+  // counter picks out its bit in every byte with a mask; a lane that matches adds one.
+  static void vote(Counters& c, std::uint64_t h) {
+    constexpr auto mask = [](int q) {
+      const auto lo = static_cast<std::uint8_t>(1u << (2 * q)), hi = static_cast<std::uint8_t>(2u << (2 * q));
+      return Lanes{lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi};
+    };
+    static constexpr std::array<Lanes, 4> kMask = {mask(0), mask(1), mask(2), mask(3)};
+    using Words = std::uint64_t __attribute__((vector_size(16)));
+    const Lanes v = reinterpret_cast<Lanes>(Words{h, h});
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) c[q] -= reinterpret_cast<Lanes>((v & kMask[q]) == kMask[q]);  // true is all ones
   }
-  void flush() {
-    for (int k = 0; k < 8; ++k) {
-      for (int i = 0; i < 8; ++i) ones_[8 * k + i] += static_cast<std::int64_t>((packed_[k] >> (8 * i)) & 0xff);
-      packed_[k] = 0;
+  void spill(const Counters& c) {
+    for (int q = 0; q < 4; ++q)
+      for (int j = 0; j < 16; ++j) {
+        // Lane j holds the hash's byte j in memory order: bits 8j to 8j + 7 on a
+        // little-endian machine, counted from the other end on a big-endian one.
+        const int byte = std::endian::native == std::endian::little ? j % 8 : 7 - j % 8;
+        ones_[8 * byte + 2 * q + (j < 8 ? 0 : 1)] += c[q][j];
+      }
+  }
+  void vote_gathered() {
+    static_assert(std::tuple_size_v<decltype(gathered_)> <= 255, "a one-byte counter holds 255 votes");
+    Counters c{};
+    std::array<std::uint64_t, 3> window = window_;
+    std::int64_t votes = 0;
+    for (std::size_t i = 0; i < gathered_count_; ++i) {
+      window = {window[1], window[2], gathered_[i]};
+      if (++words_ >= 3) {
+        vote(c, shingle(window, 3));
+        ++votes;
+      }
     }
-    in_packed_ = 0;
+    window_ = window;
+    votes_ += votes;
+    gathered_count_ = 0;
+    spill(c);
   }
 
-  std::array<std::uint64_t, 3> window_{};
+  std::array<std::uint64_t, 240> gathered_;  // word hashes not yet voted
+  std::size_t gathered_count_ = 0;
+  std::array<std::uint64_t, 3> window_{};  // the last three words voted
   std::size_t words_ = 0;
-  std::array<std::uint64_t, 8> packed_{};
-  int in_packed_ = 0;
   std::int64_t votes_ = 0;
   std::array<std::int64_t, 64> ones_{};
 };
+
+#if defined(__SSE2__)
+// Bit k set when byte k of x is an ASCII letter or digit.
+unsigned ascii_word_bits(__m128i x) noexcept {
+  // (b | 0x20) - 'a' <= 25 for letters; b - '0' <= 9 for digits (unsigned, so smaller bytes wrap).
+  const __m128i letter = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+  const __m128i digit = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  const __m128i is_letter = _mm_cmpeq_epi8(_mm_min_epu8(letter, _mm_set1_epi8(25)), letter);
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(digit, _mm_set1_epi8(9)), digit);
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(is_letter, is_digit)));
+}
+#endif
 
 }  // namespace
 
 std::uint64_t simhash(std::string_view text) {
   Accumulator acc;
-  std::uint64_t word = kFnvOffset;
+  const char* const s = text.data();
+  const char* const end = s + text.size();
+  const std::size_t n = text.size();
   bool in_word = false;
+  std::size_t start = 0;  // of the word being read
+  auto word_ends_at = [&](std::size_t i) {
+    acc.add_word(word_hash(s + start, i - start, end));
+    in_word = false;
+  };
   std::size_t i = 0;
-  while (i < text.size()) {
-    // ASCII, most of most texts, without decoding.
-    if (const auto b = static_cast<unsigned char>(text[i]); b < 0x80) {
-      if (const unsigned char w = kAsciiWord[b]; w != 0) {
-        word = fnv1a(word, w);
+  while (i < n) {
+#if defined(__SSE2__)
+    // Sixteen bytes at a time up to the first byte that is not ASCII: each bit where a word
+    // starts or ends, in order.
+    if (n - i >= 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(x));
+      const unsigned ascii = high == 0 ? 16 : static_cast<unsigned>(std::countr_zero(high));
+      const unsigned limit = (1u << ascii) - 1;
+      const unsigned word = ascii_word_bits(x) & limit;
+      unsigned edges = (word ^ ((word << 1) | (in_word ? 1u : 0u))) & limit;
+      while (edges != 0) {
+        const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(edges));
+        edges &= edges - 1;
+        if (in_word) {
+          word_ends_at(at);
+        } else {
+          start = at;
+          in_word = true;
+        }
+      }
+      i += ascii;
+      if (ascii == 16) continue;
+    }
+#endif
+    if (const auto b = static_cast<unsigned char>(s[i]); b < 0x80) {
+      if (kAsciiWord[b] != 0) {
+        if (!in_word) start = i;
         in_word = true;
       } else if (in_word) {
-        acc.add_word(word);
-        word = kFnvOffset;
-        in_word = false;
+        word_ends_at(i);
       }
       ++i;
       continue;
     }
     std::size_t len = 1;
-    const char32_t c = decode(text, i, &len);
-    const CharKind kind = kind_of(c);
-    if (kind != CharKind::word && in_word) {
-      acc.add_word(word);
-      word = kFnvOffset;
-      in_word = false;
-    }
+    const CharKind kind = kind_of(decode(text, i, &len));
+    if (kind != CharKind::word && in_word) word_ends_at(i);
     if (kind == CharKind::single) {
-      std::uint64_t h = kFnvOffset;
-      for (std::size_t k = 0; k < len; ++k) h = fnv1a(h, static_cast<unsigned char>(text[i + k]));
-      acc.add_word(h);
-    } else if (kind == CharKind::word) {
-      // Past the ASCII path every byte is 0x80 or above: nothing to lower-case.
-      for (std::size_t k = 0; k < len; ++k) word = fnv1a(word, static_cast<unsigned char>(text[i + k]));
+      acc.add_word(word_hash(s + i, len, end));
+    } else if (kind == CharKind::word && !in_word) {
+      start = i;
       in_word = true;
     }
     i += len;
   }
-  if (in_word) acc.add_word(word);
+  if (in_word) word_ends_at(n);
   return acc.finish();
 }
 

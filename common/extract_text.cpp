@@ -2,6 +2,8 @@
 
 #include <unordered_set>
 
+#include "common/bytes16.h"
+
 namespace meadow::extract {
 namespace {
 
@@ -21,6 +23,22 @@ std::size_t space_length(std::string_view s, std::size_t i) noexcept {
     default:
       return 0;
   }
+}
+
+// Past s[j], sixteen bytes at a time, while none of them could end a run of single-spaced
+// words: a whitespace byte other than a space, a 0xC2 (which may start a no-break space), or
+// a space followed by any of those or by another space. Stops where the byte-wise scan must
+// look closer; the bytes it skips are ones that scan would have passed over.
+std::size_t skip_plain_words(std::string_view s, std::size_t j) noexcept {
+  while (s.size() - j >= 17) {
+    const Bytes16 here = load16(s.data() + j);
+    const Bytes16 next = load16(s.data() + j + 1);
+    const Bytes16 other_space = lanes_in(here, '\t', 4) | lanes_equal(here, 0xC2);  // tab, LF, VT, FF, CR
+    const Bytes16 next_space = lanes_in(next, '\t', 4) | lanes_equal(next, ' ') | lanes_equal(next, 0xC2);
+    if (any_lane(other_space | (lanes_equal(here, ' ') & next_space))) break;
+    j += 16;
+  }
+  return j;
 }
 
 }  // namespace
@@ -72,6 +90,7 @@ void TextBuilder::add(std::string_view s) {
     // most text is written that way.
     std::size_t j = i + 1;
     for (;;) {
+      j = skip_plain_words(s, j);
       while (j < s.size()) {
         const auto c = static_cast<unsigned char>(s[j]);
         if ((c <= ' ' || c == 0xC2) && space_length(s, j) > 0) break;

@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include "common/bytes16.h"
+
 namespace meadow::text {
 
 std::string ascii_lower(std::string_view s) {
@@ -19,6 +21,23 @@ std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
+}
+
+std::size_t count_spaces(std::string_view s) noexcept {
+  std::size_t count = 0;
+  std::size_t i = 0;
+  while (s.size() - i >= 16) {
+    // One-byte counters in each lane, emptied before they can overflow.
+    Bytes16 lanes{};
+    for (int blocks = 0; blocks < 255 && s.size() - i >= 16; ++blocks, i += 16) {
+      const Bytes16 v = load16(s.data() + i);
+      // Tab, LF, FF and CR are 9, 10, 12 and 13; 11 (VT) is not HTML whitespace.
+      lanes -= lanes_equal(v, ' ') | (lanes_in(v, '\t', 4) & ~lanes_equal(v, '\v'));
+    }
+    for (int k = 0; k < 16; ++k) count += lanes[k];
+  }
+  for (; i < s.size(); ++i) count += is_space(s[i]) ? 1 : 0;
+  return count;
 }
 
 }  // namespace meadow::text

@@ -15,5 +15,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 // Space, tab, LF, CR and FF: the whitespace of HTTP header lines, HTML and config lines.
 constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 std::string_view trim(std::string_view s) noexcept;
+// How many bytes of s are is_space(), sixteen at a time.
+std::size_t count_spaces(std::string_view s) noexcept;
 
 }  // namespace meadow::text

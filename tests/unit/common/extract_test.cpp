@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -470,6 +472,36 @@ TEST(ExtractSimhash, ShortAndUnspacedTexts) {
   EXPECT_NE(simhash(a), simhash("Lorem ipsum dolor sit amet"));
 }
 
+TEST(ExtractSimhash, WordsAreTheSameWhereverTheyFallInTheText) {
+  // Long text is read sixteen bytes at a time up to the first non-ASCII byte and a byte at a
+  // time after it; a word read either way, or across the switch, hashes the same.
+  const std::string text =
+      "Internationalization, in 2024: naïve café-goers read über-long words "
+      "(supercalifragilisticexpialidocious, antidisestablishmentarianism) and short ones: a, b, c. " +
+      join(words(7, 60)) + " 東京 ends";
+  const std::uint64_t h = simhash(text);
+  for (std::size_t pad = 1; pad <= 40; ++pad) {
+    EXPECT_EQ(simhash(std::string(pad, ' ') + text), h) << pad;
+    EXPECT_EQ(simhash(text + std::string(pad, '.')), h) << pad;
+  }
+  // A word ends where the text ends, read from a buffer with nothing after it.
+  const std::string tail = "x " + std::string(30, 'y');
+  const auto exact = std::make_unique<char[]>(tail.size());
+  std::memcpy(exact.get(), tail.data(), tail.size());
+  EXPECT_EQ(simhash(std::string_view(exact.get(), tail.size())), simhash(tail + " "));
+}
+
+TEST(ExtractSimhash, EveryByteOfAWordCounts) {
+  // Words that differ only past their eighth or sixteenth byte, or only in a non-ASCII letter.
+  EXPECT_NE(simhash("internationalization"), simhash("internationalizatiom"));
+  EXPECT_NE(simhash("abcdefgh1"), simhash("abcdefgh2"));
+  EXPECT_NE(simhash("abcdefgh"), simhash("abcdefgh0"));
+  EXPECT_NE(simhash("naïve"), simhash("naîve"));
+  // A non-ASCII letter joins the word; punctuation splits it.
+  EXPECT_NE(simhash("naïve one two"), simhash("na ve one two"));
+  EXPECT_EQ(simhash("na—ve one two"), simhash("na ve one two"));
+}
+
 TEST(ExtractSimhash, HexIsSixteenLowerCaseDigits) {
   EXPECT_EQ(simhash_hex(0), "0000000000000000");
   EXPECT_EQ(simhash_hex(0xABCDEF0123456789ULL), "abcdef0123456789");
@@ -478,7 +510,7 @@ TEST(ExtractSimhash, HexIsSixteenLowerCaseDigits) {
 
 TEST(ExtractIdentity, NameAndVersion) {
   EXPECT_STREQ(kExtractorName, "meadow-extract");
-  EXPECT_STREQ(kExtractorVersion, "0.4.0");
+  EXPECT_STREQ(kExtractorVersion, "0.4.1");
 }
 
 }  // namespace

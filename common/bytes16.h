@@ -1,0 +1,34 @@
+// Sixteen bytes at a time, with the compiler's vector types: SSE2 on x86-64, NEON on ARM,
+// plain loops elsewhere. For the text scans that run over every byte of every page.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace meadow {
+
+// Sixteen one-byte lanes. A comparison gives 0xFF in each lane where it holds, 0 elsewhere.
+using Bytes16 = std::uint8_t __attribute__((vector_size(16)));
+
+inline Bytes16 load16(const char* p) noexcept {
+  Bytes16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Whether any lane is not zero.
+inline bool any_lane(Bytes16 v) noexcept {
+  std::uint64_t half[2];
+  std::memcpy(half, &v, sizeof half);
+  return (half[0] | half[1]) != 0;
+}
+
+// Lanes whose byte is b.
+inline Bytes16 lanes_equal(Bytes16 v, std::uint8_t b) noexcept { return reinterpret_cast<Bytes16>(v == b); }
+
+// Lanes whose byte lies in [lo, lo + span], compared without sign.
+inline Bytes16 lanes_in(Bytes16 v, std::uint8_t lo, std::uint8_t span) noexcept {
+  return reinterpret_cast<Bytes16>(static_cast<Bytes16>(v - lo) <= span);
+}
+
+}  // namespace meadow
