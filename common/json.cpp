@@ -161,10 +161,14 @@ void write_number(double d, std::string& out) {
   out.append(buf, ec == std::errc() ? p : buf);
 }
 
-void write_object(const json::object& o, std::string& out, bool sorted) {
+// `skip`: a member left out (none when empty).
+void write_object(const json::object& o, std::string& out, bool sorted, std::string_view skip = {}) {
   out += '{';
-  auto member = [&](const json::key_value_pair& kv, bool first) {
+  bool first = true;
+  auto member = [&](const json::key_value_pair& kv) {
+    if (!skip.empty() && std::string_view(kv.key().data(), kv.key().size()) == skip) return;
     if (!first) out += ',';
+    first = false;
     append_json_quoted(out, std::string_view(kv.key().data(), kv.key().size()));
     out += ':';
     write_value(kv.value(), out, sorted);
@@ -181,13 +185,9 @@ void write_object(const json::object& o, std::string& out, bool sorted) {
     std::size_t n = 0;
     for (const auto& kv : o) items[n++] = &kv;
     std::sort(items, items + n, [](auto* a, auto* b) { return a->key() < b->key(); });
-    for (std::size_t i = 0; i < n; ++i) member(*items[i], i == 0);
+    for (std::size_t i = 0; i < n; ++i) member(*items[i]);
   } else {
-    bool first = true;
-    for (const auto& kv : o) {
-      member(kv, first);
-      first = false;
-    }
+    for (const auto& kv : o) member(kv);
   }
   out += '}';
 }
@@ -241,6 +241,12 @@ std::string canonical_json(const json::value& v) {
 }
 
 void append_canonical_json(std::string& out, const json::object& o) { write_object(o, out, true); }
+
+std::string canonical_json_without(const json::object& o, std::string_view key) {
+  std::string out;
+  write_object(o, out, true, key);
+  return out;
+}
 
 namespace {
 

@@ -40,6 +40,8 @@ std::string to_json(const boost::json::array& a);
 std::string canonical_json(const boost::json::value& v);
 // Appends canonical_json(o) to `out`, so a caller can sign the bytes where they will be sent.
 void append_canonical_json(std::string& out, const boost::json::object& o);
+// canonical_json(o) as if o had no member named `key`, without copying o.
+std::string canonical_json_without(const boost::json::object& o, std::string_view key);
 
 // Reads typed fields from an object. The first problem is kept and later reads return
 // defaults, so a parser reads every field and then checks ok() once:

@@ -401,11 +401,7 @@ Result<UploadResponse> parse_upload_response(std::string_view body) {
   return m;
 }
 
-std::string record_signing_bytes(const json::object& record) {
-  json::object copy = record;
-  copy.erase("signature");
-  return canonical_json(copy);
-}
+std::string record_signing_bytes(const json::object& record) { return canonical_json_without(record, "signature"); }
 
 void sign_record(json::object& record, const crypto::KeyPair& key) {
   record["signature"] = crypto::base64_encode(key.sign(record_signing_bytes(record)));

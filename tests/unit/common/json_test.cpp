@@ -413,6 +413,20 @@ TEST(CanonicalJson, ReparsingCanonicalBytesGivesTheSameBytes) {
   EXPECT_EQ(canonical_json(*again), once);
 }
 
+TEST(CanonicalJson, WithoutAMemberIsTheBytesOfTheObjectWithoutIt) {
+  auto v = parse_json(R"({"signature":"x","b":{"signature":"kept"},"a":1,"signaturex":2})");
+  ASSERT_TRUE(v.ok());
+  json::object copy = v->as_object();
+  copy.erase("signature");
+  EXPECT_EQ(canonical_json_without(v->as_object(), "signature"), canonical_json(copy));
+  EXPECT_EQ(canonical_json_without(v->as_object(), "signature"), R"({"a":1,"b":{"signature":"kept"},"signaturex":2})");
+  // The first member left out, the last, the only one, and one that is not there.
+  EXPECT_EQ(canonical_json_without(v->as_object(), "a"), R"({"b":{"signature":"kept"},"signature":"x","signaturex":2})");
+  EXPECT_EQ(canonical_json_without(v->as_object(), "signaturex"), R"({"a":1,"b":{"signature":"kept"},"signature":"x"})");
+  EXPECT_EQ(canonical_json_without(json::object{{"k", 1}}, "k"), "{}");
+  EXPECT_EQ(canonical_json_without(v->as_object(), "zz"), canonical_json(*v));
+}
+
 // ---------------------------------------------------------------- json_quote
 
 TEST(JsonQuote, QuotesAndEscapes) {
