@@ -105,9 +105,11 @@ struct Page {
 Result<Page> extract(const Input& in, std::size_t max_input_bytes = 64u << 20);
 
 // A 64-bit simhash of `text` for near-duplicate detection: features are shingles of three
-// consecutive words (lower-cased ASCII; each CJK character counts as a word), hashed with
-// FNV-1a 64 and a final mix. Texts that differ in a few words differ in a few bits; unrelated
-// texts differ in about 32. Empty text (no words) gives 0.
+// consecutive words (lower-cased ASCII; each CJK character counts as a word). A word hashes
+// eight bytes per multiply, a shingle combines its three words by position and ends with the
+// MurmurHash3 finaliser. Texts that differ in a few words differ in a few bits; unrelated
+// texts differ in about 32. Empty text (no words) gives 0. Values are fixed per extractor
+// version (0.4.1 changed the word hash).
 std::uint64_t simhash(std::string_view text);
 
 // `h` as 16 lower-case hex digits.
