@@ -508,7 +508,13 @@ TEST(ExtractMain, FiftyMegabytePageInBoundedMemory) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->text.starts_with("The big page has been studied")) << r->text.substr(0, 200);
   EXPECT_FALSE(has(r->text, "Home"));
-  if (before > 0 && peak > 0) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer pads and quarantines every allocation, so the peak says nothing here.
+  const bool measurable = false;
+#else
+  const bool measurable = true;
+#endif
+  if (measurable && before > 0 && peak > 0) {
     // The input, its decoded copy, libxml2's tree and the text: a small multiple of the page.
     const long used_mib = (peak - before) / 1024;
     EXPECT_LT(used_mib, 12 * 50) << "extracting a 50 MB page raised peak memory by " << used_mib << " MiB";
