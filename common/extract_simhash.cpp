@@ -2,10 +2,7 @@
 #include <bit>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+#include "common/bytes16.h"
 #include "common/extract.h"
 
 namespace meadow::extract {
@@ -113,9 +110,6 @@ char32_t decode(std::string_view s, std::size_t i, std::size_t* len) {
   return c;
 }
 
-// Sixteen one-byte counters, added lane by lane (SSE2 on x86-64, NEON on ARM).
-using Lanes = std::uint8_t __attribute__((vector_size(16)));
-
 // Votes each shingle of three words into 64 bit counters. Word hashes are gathered and voted
 // in runs, so the counters stay in registers for a whole run.
 class Accumulator {
@@ -141,7 +135,7 @@ class Accumulator {
  private:
   // Counter q, lane j counts bit 2q of byte j of each hash for j < 8, and bit 2q + 1 of byte
   // j - 8 for the others.
-  using Counters = std::array<Lanes, 4>;
+  using Counters = std::array<Bytes16, 4>;
 
   // Order matters ("a b c" is not "c b a"): each position gets its own rotation and odd
   // multiplier before the finaliser mixes them; a few multiplies instead of hashing 24 bytes.
@@ -157,13 +151,13 @@ class Accumulator {
   static void vote(Counters& c, std::uint64_t h) {
     constexpr auto mask = [](int q) {
       const auto lo = static_cast<std::uint8_t>(1u << (2 * q)), hi = static_cast<std::uint8_t>(2u << (2 * q));
-      return Lanes{lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi};
+      return Bytes16{lo, lo, lo, lo, lo, lo, lo, lo, hi, hi, hi, hi, hi, hi, hi, hi};
     };
-    static constexpr std::array<Lanes, 4> kMask = {mask(0), mask(1), mask(2), mask(3)};
+    static constexpr std::array<Bytes16, 4> kMask = {mask(0), mask(1), mask(2), mask(3)};
     using Words = std::uint64_t __attribute__((vector_size(16)));
-    const Lanes v = reinterpret_cast<Lanes>(Words{h, h});
+    const Bytes16 v = reinterpret_cast<Bytes16>(Words{h, h});
 #pragma GCC unroll 4
-    for (int q = 0; q < 4; ++q) c[q] -= reinterpret_cast<Lanes>((v & kMask[q]) == kMask[q]);  // true is all ones
+    for (int q = 0; q < 4; ++q) c[q] -= reinterpret_cast<Bytes16>((v & kMask[q]) == kMask[q]);  // true is all ones
   }
   void spill(const Counters& c) {
     for (int q = 0; q < 4; ++q)
@@ -200,17 +194,10 @@ class Accumulator {
   std::array<std::int64_t, 64> ones_{};
 };
 
-#if defined(__SSE2__)
-// Bit k set when byte k of x is an ASCII letter or digit.
-unsigned ascii_word_bits(__m128i x) noexcept {
-  // (b | 0x20) - 'a' <= 25 for letters; b - '0' <= 9 for digits (unsigned, so smaller bytes wrap).
-  const __m128i letter = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
-  const __m128i digit = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  const __m128i is_letter = _mm_cmpeq_epi8(_mm_min_epu8(letter, _mm_set1_epi8(25)), letter);
-  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(digit, _mm_set1_epi8(9)), digit);
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(is_letter, is_digit)));
+// Bit k set when byte k of v is an ASCII letter or digit.
+unsigned ascii_word_bits(Bytes16 v) noexcept {
+  return lane_bits(lanes_in(v | 0x20, 'a', 'z' - 'a') | lanes_in(v, '0', '9' - '0'));
 }
-#endif
 
 }  // namespace
 
@@ -227,12 +214,11 @@ std::uint64_t simhash(std::string_view text) {
   };
   std::size_t i = 0;
   while (i < n) {
-#if defined(__SSE2__)
     // Sixteen bytes at a time up to the first byte that is not ASCII: each bit where a word
     // starts or ends, in order.
     if (n - i >= 16) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-      const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(x));
+      const Bytes16 x = load16(s + i);
+      const unsigned high = lane_bits(x);
       const unsigned ascii = high == 0 ? 16 : static_cast<unsigned>(std::countr_zero(high));
       const unsigned limit = (1u << ascii) - 1;
       const unsigned word = ascii_word_bits(x) & limit;
@@ -250,7 +236,6 @@ std::uint64_t simhash(std::string_view text) {
       i += ascii;
       if (ascii == 16) continue;
     }
-#endif
     if (const auto b = static_cast<unsigned char>(s[i]); b < 0x80) {
       if (kAsciiWord[b] != 0) {
         if (!in_word) start = i;
