@@ -161,12 +161,12 @@ void write_number(double d, std::string& out) {
   out.append(buf, ec == std::errc() ? p : buf);
 }
 
-// `skip`: a member left out (none when empty).
-void write_object(const json::object& o, std::string& out, bool sorted, std::string_view skip = {}) {
+// `skip`: the name of a member left out, if any.
+void write_object(const json::object& o, std::string& out, bool sorted, const std::string_view* skip = nullptr) {
   out += '{';
   bool first = true;
   auto member = [&](const json::key_value_pair& kv) {
-    if (!skip.empty() && std::string_view(kv.key().data(), kv.key().size()) == skip) return;
+    if (skip != nullptr && std::string_view(kv.key().data(), kv.key().size()) == *skip) return;
     if (!first) out += ',';
     first = false;
     append_json_quoted(out, std::string_view(kv.key().data(), kv.key().size()));
@@ -244,7 +244,7 @@ void append_canonical_json(std::string& out, const json::object& o) { write_obje
 
 std::string canonical_json_without(const json::object& o, std::string_view key) {
   std::string out;
-  write_object(o, out, true, key);
+  write_object(o, out, true, &key);
   return out;
 }
 

@@ -425,6 +425,8 @@ TEST(CanonicalJson, WithoutAMemberIsTheBytesOfTheObjectWithoutIt) {
   EXPECT_EQ(canonical_json_without(v->as_object(), "signaturex"), R"({"a":1,"b":{"signature":"kept"},"signature":"x"})");
   EXPECT_EQ(canonical_json_without(json::object{{"k", 1}}, "k"), "{}");
   EXPECT_EQ(canonical_json_without(v->as_object(), "zz"), canonical_json(*v));
+  // A member with an empty name is a member like any other.
+  EXPECT_EQ(canonical_json_without(json::object{{"", 1}, {"a", 2}}, ""), R"({"a":2})");
 }
 
 // ---------------------------------------------------------------- json_quote
