@@ -6,11 +6,16 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include <algorithm>
+#include <charconv>
 #include <climits>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
+#include "common/bytes16.h"
 #include "common/extract_text.h"
+#include "common/text.h"
 
 namespace meadow::extract {
 namespace {
@@ -46,6 +51,353 @@ bool breaks_words(const xmlNode* n) {
   return false;
 }
 
+// ---- Text runs read by libxml2 as stand-ins -------------------------------------------------
+//
+// libxml2 2.9.14 reads character data, and the content of <script> and <style>, one character
+// at a time: about 75 instructions a byte, most of the parse on a page of prose or of inline
+// scripts. So parse_html gives libxml2 a copy of the page in which each long run of such
+// content is replaced by a stand-in (U+E000, the run's number in decimal, then U+E001 for
+// text, U+E002 for script or U+E003 for style content), and then puts the runs back into the
+// tree. The tree is the one libxml2 builds from the page itself, because:
+// - a run holds only bytes that libxml2 copies as they are: well-formed UTF-8 of characters
+//   XML allows, no control character but tab and line feed, no '<', and in text no '>' or '&'
+//   either;
+// - a text run starts after a space, tab, line feed, '>' or ';', so whatever libxml2 was
+//   reading before it (a tag's name, an entity's name) has ended there whatever follows; a
+//   script run starts beyond the "</" and name that libxml2 reads at each '<' to see whether
+//   the script ends there;
+// - a text run starts and ends with a character that is not white space, so the same bytes
+//   decide whether libxml2 sees white space or text (text where none is allowed opens a <p>);
+// - a stand-in holds no character that ends any of libxml2's states: no quote, white space,
+//   '<', '>', '&', '-', '?' or '/';
+// - the page itself has none of U+E000 to U+E003;
+// - the last 512 bytes of the page, and the text that runs into them, are left alone, the
+//   copy is over 1,024 bytes long, and no name of 64 bytes or more (of an entity, a processing
+//   instruction or a DOCTYPE) comes near the end of the page or of the copy. Within 500 bytes
+//   of the end libxml2 drops all but the last 80 bytes it has read, and within 250 it may move
+//   its buffer, which depends on the length of the whole input; either can cut a long name.
+// Where the scan below takes markup for content (a quoted '>' it missed, a comment it misread,
+// a <script/> that has no content), libxml2 reads the stand-in as part of that markup, drops
+// it, or files it under another kind of node. Then the stand-ins found are not 0, 1, 2 ... in
+// document order, each in its own kind of node (text, or the content of a <script> or of a
+// <style>), and the page is parsed again as it is.
+
+constexpr std::size_t kMinRunBytes = 32;
+constexpr std::ptrdiff_t kTailBytes = 512;
+constexpr std::size_t kMinCopyBytes = 1024;
+constexpr std::string_view kRunOpen = "\xEE\x80\x80";        // U+E000
+constexpr std::string_view kTextRunClose = "\xEE\x80\x81";   // U+E001
+constexpr std::string_view kScriptRunClose = "\xEE\x80\x82";  // U+E002
+constexpr std::string_view kStyleRunClose = "\xEE\x80\x83";   // U+E003
+
+struct StandIns {
+  std::string page;                    // what libxml2 reads
+  std::vector<std::string_view> runs;  // the content behind stand-in k, in the caller's buffer
+};
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n'; }
+
+bool plain_ascii(char c, bool raw) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x80 || (u < 0x20 && c != '\t' && c != '\n') || c == '<') return false;
+  return raw || (c != '>' && c != '&');
+}
+
+// How many bytes from p are plain ASCII: printable, tab or line feed, but not '<' (nor, unless
+// `raw`, '>' or '&').
+std::size_t plain_ascii_length(const char* p, const char* end, bool raw) noexcept {
+  const char* const start = p;
+  for (; end - p >= 16; p += 16) {
+    const Bytes16 v = load16(p);
+    Bytes16 stop = lanes_equal(v, '<') | (lanes_in(v, 0, 0x1F) & ~(lanes_equal(v, '\t') | lanes_equal(v, '\n')));
+    if (!raw) stop |= lanes_equal(v, '>') | lanes_equal(v, '&');
+    const unsigned bits = lane_bits(stop) | lane_bits(v);  // lane_bits(v): the bytes that are not ASCII
+    if (bits != 0) return static_cast<std::size_t>(p - start) + static_cast<unsigned>(__builtin_ctz(bits));
+  }
+  while (p < end && plain_ascii(*p, raw)) ++p;
+  return static_cast<std::size_t>(p - start);
+}
+
+// The length of the UTF-8 character at p when it is well formed and XML allows it (not a
+// surrogate, U+FFFE or U+FFFF); otherwise 0.
+std::size_t plain_utf8_length(const char* at, const char* end) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(at);
+  const auto left = end - at;
+  const unsigned c = p[0];
+  auto cont = [p](int i) { return (p[i] & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    const unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    return cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) && cp < 0xFFFE ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    const unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+    return cp >= 0x10000 && cp <= 0x10FFFF ? 4 : 0;
+  }
+  return 0;
+}
+
+const char* find_byte(const char* p, const char* end, char c) noexcept {
+  return p < end ? static_cast<const char*>(std::memchr(p, c, static_cast<std::size_t>(end - p))) : nullptr;
+}
+
+// The first stand-in opening (U+E000) from p, or null.
+const char* find_run_open(const char* p, const char* end) noexcept {
+  for (p = find_byte(p, end, kRunOpen[0]); p != nullptr; p = find_byte(p + 1, end, kRunOpen[0])) {
+    if (end - p >= 3 && p[1] == kRunOpen[1] && p[2] == kRunOpen[2]) return p;
+  }
+  return nullptr;
+}
+
+// Whether the page holds any of U+E000 to U+E003 itself.
+bool has_stand_in_characters(const char* p, const char* end) noexcept {
+  for (p = find_byte(p, end, kRunOpen[0]); p != nullptr; p = find_byte(p + 1, end, kRunOpen[0])) {
+    if (end - p >= 3 && p[1] == kRunOpen[1] && static_cast<unsigned char>(p[2]) >= 0x80 &&
+        static_cast<unsigned char>(p[2]) <= 0x83)
+      return true;
+  }
+  return false;
+}
+
+bool name_byte(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_' || c == ':';
+}
+
+// Whether libxml2 may read a name of 64 bytes or more near the end of the page: after a '&'
+// (an entity, in text or in an attribute), "<?" (a processing instruction) or "<!DOCTYPE".
+bool long_name_near_end(const char* begin, const char* end) noexcept {
+  constexpr std::ptrdiff_t kLong = 64;
+  const char* from = end - std::min<std::ptrdiff_t>(end - begin, 1024);
+  const char* back = from;
+  while (back > begin && name_byte(back[-1])) --back;
+  if (from - back >= kLong) return true;  // a long name may run into the end from before it
+  for (const char* p = from; p < end; ++p) {
+    const char* name = nullptr;
+    if (*p == '&') {
+      name = p + 1;
+    } else if (*p == '<' && end - p >= 2 && p[1] == '?') {
+      name = p + 2;
+    } else if (*p == '<' && end - p >= 9 && text::iequals(std::string_view(p + 1, 8), "!DOCTYPE")) {
+      name = p + 9;
+      while (name < end && (is_space(*name) || *name == '\r')) ++name;
+    } else {
+      continue;
+    }
+    const char* q = name;
+    while (q < end && name_byte(*q)) ++q;
+    if (q - name >= kLong) return true;
+  }
+  return false;
+}
+
+// After the end of a comment whose "<!--" ends at `from`, as libxml2 finds it: the first "-->"
+// or "--!>" whose dashes start at `from` or later.
+const char* skip_comment(const char* from, const char* end) noexcept {
+  for (const char* gt = find_byte(from, end, '>'); gt != nullptr; gt = find_byte(gt + 1, end, '>')) {
+    if (gt - from >= 2 && gt[-1] == '-' && gt[-2] == '-') return gt + 1;
+    if (gt - from >= 3 && gt[-1] == '!' && gt[-2] == '-' && gt[-3] == '-') return gt + 1;
+  }
+  return end;
+}
+
+// Where the content of a <script> or <style> that starts at p ends: at the first "</" followed
+// by the element's name in any case, as libxml2 reads it.
+const char* raw_content_end(const char* p, const char* end, std::string_view name) noexcept {
+  for (const char* lt = find_byte(p, end, '<'); lt != nullptr; lt = find_byte(lt + 1, end, '<')) {
+    if (end - lt >= static_cast<std::ptrdiff_t>(name.size() + 2) && lt[1] == '/' &&
+        text::iequals(std::string_view(lt + 2, name.size()), name))
+      return lt;
+  }
+  return end;
+}
+
+class RunScanner {
+ public:
+  explicit RunScanner(std::string_view html) : begin_(html.data()), end_(html.data() + html.size()), copied_(begin_) {}
+
+  StandIns run() && {
+    if (end_ - begin_ <= kTailBytes || has_stand_in_characters(begin_, end_) || long_name_near_end(begin_, end_))
+      return {};
+    // Runs end before the last '<' ahead of the tail, so no text read from a stand-in reaches it.
+    last_ = static_cast<const char*>(memrchr(begin_, '<', static_cast<std::size_t>(end_ - kTailBytes - begin_)));
+    if (last_ == nullptr) return {};
+    for (const char* p = begin_; p < last_;) {
+      const char* lt = find_byte(p, end_, '<');
+      content(p, lt != nullptr ? lt : end_);
+      if (lt == nullptr) break;
+      p = markup(lt);
+    }
+    if (out_.runs.empty()) return {};
+    out_.page.append(copied_, end_);
+    const char* copy = out_.page.data();
+    if (out_.page.size() <= kMinCopyBytes || long_name_near_end(copy, copy + out_.page.size())) return {};
+    return std::move(out_);
+  }
+
+ private:
+  // After the markup that starts with the '<' at lt, as libxml2 reads it when the page is well
+  // formed: after the '>' of a tag, comment or declaration, after the content of a <script> or
+  // <style> (at its "</"), or just after a '<' that libxml2 reads as text.
+  const char* markup(const char* lt) {
+    const char* p = lt + 1;
+    if (p == end_) return end_;
+    if (end_ - p >= 3 && std::memcmp(p, "!--", 3) == 0) return skip_comment(p + 3, end_);
+    if (*p == '!' || *p == '?' || *p == '/') {
+      const char* gt = find_byte(p, end_, '>');
+      return gt != nullptr ? gt + 1 : end_;
+    }
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) return p;  // a '<' of text
+    const char* name_end = p;
+    while (name_end < end_ && !is_space(*name_end) && *name_end != '>' && *name_end != '/' && *name_end != '\r')
+      ++name_end;
+    const std::string_view name(p, static_cast<std::size_t>(name_end - p));
+    const char* q = name_end;
+    while (q < end_ && *q != '>') {
+      if (*q++ != '=') continue;
+      while (q < end_ && (is_space(*q) || *q == '\r')) ++q;
+      if (q < end_ && (*q == '"' || *q == '\'')) {
+        const char* close = find_byte(q + 1, end_, *q);
+        if (close == nullptr) return end_;
+        q = close + 1;
+      }
+    }
+    if (q == end_) return end_;
+    // "/>" after the name, white space or a quoted value closes the element: no content.
+    const bool closed = q[-1] == '/' && (q - 1 == name_end || is_space(q[-2]) || q[-2] == '"' || q[-2] == '\'');
+    ++q;
+    if (!closed && (text::iequals(name, "script") || text::iequals(name, "style"))) {
+      const char* close = raw_content_end(q, end_, name);
+      // Content that starts with "</" is read as end tags first; no stand-ins there.
+      if (end_ - q < 2 || q[0] != '<' || q[1] != '/') content(q, close, name);
+      return close;
+    }
+    return q;
+  }
+
+  // Character data from p to end, or the content of the <script> or <style> named `raw_name`:
+  // each stretch of plain bytes may hold a run.
+  void content(const char* p, const char* end, std::string_view raw_name = {}) {
+    const bool raw = !raw_name.empty();
+    while (p < end) {
+      const char* stretch = p;
+      for (;;) {
+        p += plain_ascii_length(p, end, raw);
+        if (p == end || static_cast<unsigned char>(*p) < 0x80) break;
+        const std::size_t n = plain_utf8_length(p, end);
+        if (n == 0) break;
+        p += n;
+      }
+      if (raw)
+        raw_run(stretch, p, raw_name);
+      else
+        text_run(stretch, p);
+      if (p < end) ++p;  // a byte that is not plain
+    }
+  }
+
+  void text_run(const char* from, const char* to) {
+    auto starts = [this](const char* s) {
+      if (s == begin_ || is_space(*s)) return false;
+      const char before = s[-1];
+      return before == '>' || before == ';' || is_space(before);
+    };
+    const char* s = from;
+    while (s < to && !starts(s)) ++s;
+    const char* e = to;
+    while (e > s && is_space(e[-1])) --e;
+    stand_in(s, e, kTextRunClose);
+  }
+
+  // In a script, libxml2 reads the element's name after each "</" to see whether the script
+  // ends there: a run starts beyond the reach of the last '<'.
+  void raw_run(const char* from, const char* to, std::string_view name) {
+    const auto reach = static_cast<std::ptrdiff_t>(name.size() + 2);  // '<', '/' and the name
+    const char* s = from;
+    for (const char* c = from - 1; c >= begin_ && from - c < reach; --c) {
+      if (*c == '<') {
+        s = c + reach;
+        break;
+      }
+    }
+    stand_in(s, to, text::iequals(name, "script") ? kScriptRunClose : kStyleRunClose);
+  }
+
+  void stand_in(const char* s, const char* e, std::string_view close) {
+    if (e - s < static_cast<std::ptrdiff_t>(kMinRunBytes) || e > last_) return;
+    if (out_.page.empty()) out_.page.reserve(static_cast<std::size_t>(end_ - begin_) / 4);
+    out_.page.append(copied_, s);
+    out_.page += kRunOpen;
+    char digits[24];
+    const auto [digits_end, ec] = std::to_chars(digits, digits + sizeof digits, out_.runs.size());
+    out_.page.append(digits, digits_end);
+    out_.page += close;
+    out_.runs.emplace_back(s, static_cast<std::size_t>(e - s));
+    copied_ = e;
+  }
+
+  const char* const begin_;
+  const char* const end_;
+  const char* copied_;         // the page before this is in out_.page
+  const char* last_ = nullptr;  // no run goes past this '<'
+  StandIns out_;
+};
+
+// How a stand-in in node n must end: the kind of content libxml2 filed it under.
+std::string_view run_close_for(const xmlNode* n) noexcept {
+  if (n->type == XML_TEXT_NODE) return kTextRunClose;
+  const std::string_view parent = n->parent != nullptr ? tag_name(n->parent) : std::string_view();
+  if (parent == "script") return kScriptRunClose;
+  if (parent == "style") return kStyleRunClose;
+  return {};
+}
+
+// Puts the runs back into doc in place of their stand-ins. False unless the stand-ins found are
+// exactly 0, 1, 2 ... runs.size() - 1 in document order, each in the kind of content its run
+// came from.
+bool restore_runs(xmlDoc* doc, const std::vector<std::string_view>& runs) {
+  std::size_t next = 0;
+  std::string content;
+  for (xmlNode* n = doc->children; n != nullptr; n = const_cast<xmlNode*>(next_in_tree(n, nullptr))) {
+    if ((n->type != XML_TEXT_NODE && n->type != XML_CDATA_SECTION_NODE) || n->content == nullptr) continue;
+    const std::string_view close = run_close_for(n);
+    const auto* c = reinterpret_cast<const char*>(n->content);
+    const char* const end = c + std::strlen(c);
+    const char* open = find_run_open(c, end);
+    if (open == nullptr) continue;
+    content.clear();
+    for (; open != nullptr; open = find_run_open(c, end)) {
+      content.append(c, open);
+      const char* digits = open + kRunOpen.size();
+      std::size_t k = 0;
+      const auto [digits_end, ec] = std::from_chars(digits, end, k);
+      if (ec != std::errc() || k != next || close.empty() || end - digits_end < static_cast<std::ptrdiff_t>(close.size()) ||
+          std::string_view(digits_end, close.size()) != close)
+        return false;
+      content += runs[next++];
+      c = digits_end + close.size();
+    }
+    content.append(c, end);
+    xmlNodeSetContentLen(n, reinterpret_cast<const xmlChar*>(content.data()), static_cast<int>(content.size()));
+  }
+  return next == runs.size();
+}
+
+HtmlDoc read_html(std::string_view utf8) {
+  htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+  if (ctxt == nullptr) return nullptr;
+  // An empty buffer gives no document at all; one space gives an empty one.
+  const char* data = utf8.empty() ? " " : utf8.data();
+  const int len = utf8.empty() ? 1 : static_cast<int>(utf8.size());
+  xmlDoc* doc = htmlCtxtReadMemory(ctxt, data, len, nullptr, "UTF-8", kParseOptions);
+  htmlFreeParserCtxt(ctxt);
+  if (doc == nullptr) doc = htmlNewDocNoDtD(nullptr, nullptr);
+  return HtmlDoc(doc);
+}
+
 }  // namespace
 
 // xmlInitParser must run once before threads parse concurrently. libxml2 keeps its generic
@@ -62,20 +414,21 @@ void prepare_libxml() noexcept {
 
 void HtmlDocFree::operator()(_xmlDoc* doc) const noexcept { xmlFreeDoc(doc); }
 
-HtmlDoc parse_html(std::string_view utf8) {
+HtmlDoc parse_html(std::string_view utf8, TextRuns runs, ParseStats* stats) {
   prepare_libxml();
   // libxml2 takes an int length; larger input is cut (at a character boundary) rather than
   // refused, as callers cap it.
-  const std::size_t size = utf8_prefix_length(utf8, INT_MAX);
-  htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-  if (ctxt == nullptr) return nullptr;
-  // An empty buffer gives no document at all; one space gives an empty one.
-  const char* data = size == 0 ? " " : utf8.data();
-  int len = size == 0 ? 1 : static_cast<int>(size);
-  xmlDoc* doc = htmlCtxtReadMemory(ctxt, data, len, nullptr, "UTF-8", kParseOptions);
-  htmlFreeParserCtxt(ctxt);
-  if (doc == nullptr) doc = htmlNewDocNoDtD(nullptr, nullptr);
-  return HtmlDoc(doc);
+  const std::string_view page = utf8.substr(0, utf8_prefix_length(utf8, INT_MAX));
+  if (runs == TextRuns::stand_ins) {
+    StandIns s = RunScanner(page).run();
+    if (stats != nullptr) stats->stand_ins = s.runs.size();
+    if (!s.runs.empty()) {
+      HtmlDoc doc = read_html(s.page);
+      if (doc != nullptr && restore_runs(doc.get(), s.runs)) return doc;
+      if (stats != nullptr) stats->parsed_again = true;
+    }
+  }
+  return read_html(page);
 }
 
 const _xmlNode* next_in_tree(const _xmlNode* node, const _xmlNode* root, bool skip_children) noexcept {
