@@ -1,12 +1,49 @@
 #include "common/extract_tags.h"
 
+#include <array>
+#include <cstring>
 #include <string_view>
 #include <unordered_map>
 
 namespace meadow::extract {
+namespace {
+
+// The tags with a role, in an open-addressed table hashed on a name's length and its first and
+// last bytes: classify runs for every element of every page, and a general string hash over
+// each name cost more than the lookup it served.
+class TagTable {
+ public:
+  explicit TagTable(const std::unordered_map<std::string_view, Tag>& tags) {
+    for (const auto& [name, tag] : tags) {
+      std::size_t i = slot(name);
+      while (!slots_[i].name.empty()) i = (i + 1) % kSlots;
+      slots_[i] = {name, tag};
+    }
+  }
+  const Tag* find(std::string_view name) const noexcept {
+    if (name.empty()) return nullptr;
+    for (std::size_t i = slot(name); !slots_[i].name.empty(); i = (i + 1) % kSlots)
+      if (slots_[i].name == name) return &slots_[i].tag;
+    return nullptr;
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 256;  // over four times the tags, so probes stay short
+  static std::size_t slot(std::string_view name) noexcept {
+    const auto first = static_cast<unsigned char>(name.front()), last = static_cast<unsigned char>(name.back());
+    return (first * 7u + last * 31u + name.size() * 101u) % kSlots;
+  }
+  struct Slot {
+    std::string_view name;
+    Tag tag;
+  };
+  std::array<Slot, kSlots> slots_{};
+};
+
+}  // namespace
 
 const Tag& classify(const unsigned char* name) noexcept {
-  static const std::unordered_map<std::string_view, Tag> kTags = [] {
+  static const TagTable kTags = [] {
     std::unordered_map<std::string_view, Tag> t;
     for (const char* n : {"script", "style", "template", "svg", "math", "iframe", "object", "embed", "canvas", "audio",
                           "video", "textarea", "select", "noembed", "noframes", "datalist", "input"})
@@ -43,12 +80,12 @@ const Tag& classify(const unsigned char* name) noexcept {
     t["base"] = {Role::base, Break::none};
     t["html"] = {Role::html, Break::line};
     t["img"] = {Role::img, Break::none};
-    return t;
+    return TagTable(t);
   }();
   static const Tag kPlain;
   if (name == nullptr) return kPlain;
-  const auto it = kTags.find(reinterpret_cast<const char*>(name));
-  return it == kTags.end() ? kPlain : it->second;
+  const Tag* tag = kTags.find(reinterpret_cast<const char*>(name));
+  return tag != nullptr ? *tag : kPlain;
 }
 
 }  // namespace meadow::extract

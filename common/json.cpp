@@ -8,6 +8,8 @@
 #include <cstring>
 #include <boost/json/stream_parser.hpp>
 
+#include "common/bytes16.h"
+
 namespace meadow {
 namespace json = boost::json;
 
@@ -48,16 +50,13 @@ namespace {
 // they are (it escapes every other byte below 0x80, and none from 0x80 up).
 constexpr bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
-// The index of the first byte at or after `i` that is not plain; eight bytes at a time.
+// The index of the first byte at or after `i` that is not plain; sixteen bytes at a time.
 std::size_t skip_plain(std::string_view s, std::size_t i) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
-  // High bit set in a byte of the result (or a later one) when some byte of w is zero.
-  auto zero_byte = [&](std::uint64_t w) { return (w - kOnes) & ~w & kHighs; };
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
-    if ((w & kHighs) | below_space | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'))) break;
+  for (; i + 16 <= s.size(); i += 16) {
+    const Bytes16 v = load16(s.data() + i);
+    const Bytes16 escaped = lanes_in(v, 0, 0x1F) | lanes_equal(v, '"') | lanes_equal(v, '\\');
+    const unsigned stop = lane_bits(escaped) | lane_bits(v);  // lane_bits(v): bytes from 0x80 up
+    if (stop != 0) return i + static_cast<unsigned>(__builtin_ctz(stop));
   }
   while (i < s.size() && plain_byte(static_cast<unsigned char>(s[i]))) ++i;
   return i;
