@@ -175,21 +175,20 @@ bool long_name_near_end(const char* begin, const char* end) noexcept {
   const char* back = from;
   while (back > begin && name_byte(back[-1])) --back;
   if (from - back >= kLong) return true;  // a long name may run into the end from before it
-  for (const char* p = from; p < end; ++p) {
-    const char* name = nullptr;
-    if (*p == '&') {
-      name = p + 1;
-    } else if (*p == '<' && end - p >= 2 && p[1] == '?') {
-      name = p + 2;
-    } else if (*p == '<' && end - p >= 9 && text::iequals(std::string_view(p + 1, 8), "!DOCTYPE")) {
-      name = p + 9;
-      while (name < end && (is_space(*name) || *name == '\r')) ++name;
-    } else {
-      continue;
-    }
+  auto long_name_at = [end](const char* name) {
     const char* q = name;
     while (q < end && name_byte(*q)) ++q;
-    if (q - name >= kLong) return true;
+    return q - name >= kLong;
+  };
+  for (const char* amp = find_byte(from, end, '&'); amp != nullptr; amp = find_byte(amp + 1, end, '&'))
+    if (long_name_at(amp + 1)) return true;
+  for (const char* lt = find_byte(from, end, '<'); lt != nullptr; lt = find_byte(lt + 1, end, '<')) {
+    if (end - lt >= 2 && lt[1] == '?' && long_name_at(lt + 2)) return true;
+    if (end - lt >= 9 && text::iequals(std::string_view(lt + 1, 8), "!DOCTYPE")) {
+      const char* name = lt + 9;
+      while (name < end && (is_space(*name) || *name == '\r')) ++name;
+      if (long_name_at(name)) return true;
+    }
   }
   return false;
 }

@@ -172,7 +172,7 @@ TEST(HtmlDomStandIns, GeneratedMarkupGivesTheSameTree) {
   std::mt19937 rng(20261122);
   auto pick = [&rng](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
   int used = 0, parsed_again = 0;
-  constexpr int kDocs = 30000;
+  constexpr int kDocs = 20000;
   for (int d = 0; d < kDocs; ++d) {
     std::string html;
     const std::size_t parts = 1 + pick(40);
@@ -182,7 +182,7 @@ TEST(HtmlDomStandIns, GeneratedMarkupGivesTheSameTree) {
     const ParseStats stats = expect_same_tree(html, "generated document " + std::to_string(d));
     used += stats.stand_ins > 0 ? 1 : 0;
     parsed_again += stats.parsed_again ? 1 : 0;
-    if (HasFailure()) { std::ofstream("/tmp/fail.html", std::ios::binary) << html; break; }
+    if (HasFailure()) break;
   }
   // Both paths must be taken: most documents use stand-ins, some need a second parse.
   EXPECT_GT(used, kDocs / 2);
