@@ -214,24 +214,29 @@ std::uint64_t simhash(std::string_view text) {
   };
   std::size_t i = 0;
   while (i < n) {
-    // Sixteen bytes at a time up to the first byte that is not ASCII: each bit where a word
-    // starts or ends, in order.
+    // Sixteen bytes at a time up to the first byte that is not ASCII: the bits where words
+    // start and where they end, taken a whole word at a time.
     if (n - i >= 16) {
       const Bytes16 x = load16(s + i);
       const unsigned high = lane_bits(x);
       const unsigned ascii = high == 0 ? 16 : static_cast<unsigned>(std::countr_zero(high));
       const unsigned limit = (1u << ascii) - 1;
       const unsigned word = ascii_word_bits(x) & limit;
-      unsigned edges = (word ^ ((word << 1) | (in_word ? 1u : 0u))) & limit;
-      while (edges != 0) {
-        const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(edges));
-        edges &= edges - 1;
-        if (in_word) {
-          word_ends_at(at);
-        } else {
-          start = at;
-          in_word = true;
-        }
+      const unsigned after_word = (word << 1) | (in_word ? 1u : 0u);  // bit k: byte k - 1 is in a word
+      unsigned starts = word & ~after_word & limit;
+      unsigned ends = ~word & after_word & limit;
+      if (in_word && ends != 0) {  // the word that ran into this block
+        word_ends_at(i + static_cast<std::size_t>(std::countr_zero(ends)));
+        ends &= ends - 1;
+      }
+      for (; ends != 0; starts &= starts - 1, ends &= ends - 1) {  // each end has its start before it
+        const std::size_t from = i + static_cast<std::size_t>(std::countr_zero(starts));
+        const std::size_t to = i + static_cast<std::size_t>(std::countr_zero(ends));
+        acc.add_word(word_hash(s + from, to - from, end));
+      }
+      if (starts != 0) {  // a word that runs on past this block
+        start = i + static_cast<std::size_t>(std::countr_zero(starts));
+        in_word = true;
       }
       i += ascii;
       if (ascii == 16) continue;
