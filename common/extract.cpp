@@ -291,20 +291,13 @@ std::string_view first_language(std::string_view header) {
 // Separators between a page's own title and the site's name in <title>.
 constexpr std::string_view kTitleSeparators[] = {" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " ~ ", ": "};
 
-bool contains_ci(std::string_view hay, std::string_view needle) {
-  if (needle.empty() || needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (iequals(hay.substr(i, needle.size()), needle)) return true;
-  return false;
-}
-
 // The page's own title. <title> often carries the site's name too ("Men's Sneakers |
 // Allbirds"); when the main heading or og:title is the part of it that names the page, that
 // part is the title. Otherwise a <title> part equal to og:site_name is dropped.
 std::string page_title(std::string& title, std::string& og_title, const std::string& site_name, std::string& heading) {
   if (title.empty()) return !og_title.empty() ? std::move(og_title) : std::move(heading);
   for (std::string* better : {&heading, &og_title})
-    if (better->size() >= 4 && better->size() < title.size() && contains_ci(title, *better)) return std::move(*better);
+    if (better->size() >= 4 && better->size() < title.size() && text::contains_ci(title, *better)) return std::move(*better);
   if (!site_name.empty() && !iequals(title, site_name)) {
     for (const std::string_view sep : kTitleSeparators) {
       const std::size_t at = title.rfind(sep);

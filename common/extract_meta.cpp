@@ -2,6 +2,7 @@
 
 #include <libxml/tree.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <new>
@@ -104,36 +105,47 @@ bool has_word(const xmlAttr* a, std::string_view word) {
 
 // A class or id token that names a byline ("byline", "author-name", "c-byline__author") and not
 // a picture, a biography or a comment's author.
-bool byline_token(std::string_view token) {
-  std::string t = text::ascii_lower(token);
-  if (t.find("byline") == std::string::npos && t.find("author") == std::string::npos) return false;
+bool byline_token(std::string_view t) {
+  if (!text::contains_ci(t, "byline") && !text::contains_ci(t, "author")) return false;
   static constexpr std::array<std::string_view, 12> kNot = {"comment", "avatar", "bio",   "img",  "image", "photo",
                                                              "pic",     "desc",   "about", "box",  "follow", "social"};
   for (auto n : kNot) {
-    if (t.find(n) != std::string::npos) return false;
+    if (text::contains_ci(t, n)) return false;
   }
   return true;
 }
 
-bool date_token(std::string_view token) {
-  std::string t = text::ascii_lower(token);
-  if (t.find("update") != std::string::npos || t.find("modif") != std::string::npos) return false;
-  return t.find("date") != std::string::npos || t.find("publish") != std::string::npos ||
-         t.find("posted") != std::string::npos;
+bool date_token(std::string_view t) {
+  if (text::contains_ci(t, "update") || text::contains_ci(t, "modif")) return false;
+  return text::contains_ci(t, "date") || text::contains_ci(t, "publish") || text::contains_ci(t, "posted");
 }
 
+// Whether `pred` holds for a whitespace-separated token of the attribute's value, as
+// value_of(a, 512) reads it. A class or id is read in place, without copies, when it is one
+// text of at most 512 printable ASCII bytes, spaces, tabs and line breaks, which value_of
+// would only have collapsed.
 template <class Pred>
 bool any_token(const xmlAttr* a, Pred pred) {
   if (a == nullptr) return false;
-  std::string v = value_of(a, 512);
-  std::size_t i = 0;
-  while (i < v.size()) {
-    std::size_t j = v.find(' ', i);
-    if (j == std::string::npos) j = v.size();
-    if (j > i && pred(std::string_view(v).substr(i, j - i))) return true;
-    i = j + 1;
+  auto split = [&pred](std::string_view v, auto is_separator) {
+    std::size_t i = 0;
+    while (i < v.size()) {
+      std::size_t j = i;
+      while (j < v.size() && !is_separator(v[j])) ++j;
+      if (j > i && pred(v.substr(i, j - i))) return true;
+      i = j + 1;
+    }
+    return false;
+  };
+  const xmlNode* only = a->children;
+  if (only != nullptr && only->next == nullptr && only->content != nullptr) {
+    const std::string_view raw = reinterpret_cast<const char*>(only->content);
+    const bool plain = raw.size() <= 512 && std::all_of(raw.begin(), raw.end(), [](char c) {
+                         return (c >= 0x20 && c < 0x7F) || text::is_space(c);
+                       });
+    if (plain) return split(raw, [](char c) { return text::is_space(c); });
   }
-  return false;
+  return split(value_of(a, 512), [](char c) { return c == ' '; });
 }
 
 bool inside_article(const xmlNode* e) {
@@ -261,8 +273,7 @@ Gathered gather(const xmlNode* root) {
     if (name == "time") {
       std::string when = a.datetime != nullptr ? value_of(a.datetime, 128) : node_text(n, 128);
       bool marked = a.pubdate || any_token(a.cls, [](std::string_view t) {
-                      std::string l = text::ascii_lower(t);
-                      return l.find("publish") != std::string::npos || l.find("entry-date") != std::string::npos;
+                      return text::contains_ci(t, "publish") || text::contains_ci(t, "entry-date");
                     });
       if (marked) push_capped(g.marked_times, when);
       if (a.datetime != nullptr && g.article_times.size() < kMaxCandidates && inside_article(n)) {

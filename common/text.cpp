@@ -17,6 +17,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+bool contains_ci(std::string_view hay, std::string_view needle) noexcept {
+  if (needle.empty() || needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
