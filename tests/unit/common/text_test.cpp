@@ -38,5 +38,16 @@ TEST(TextCountSpaces, LongTextsCountAsByteByByte) {
   EXPECT_EQ(count_spaces(blanks), blanks.size());
 }
 
+TEST(TextContainsCi, MatchesAsciiLettersInEitherCase) {
+  EXPECT_TRUE(contains_ci("post-ByLine-wrap", "byline"));
+  EXPECT_TRUE(contains_ci("AUTHOR", "author"));
+  EXPECT_TRUE(contains_ci("entry-date", "Entry-Date"));
+  EXPECT_TRUE(contains_ci("date", "date"));
+  EXPECT_FALSE(contains_ci("dat", "date")) << "a needle longer than the text";
+  EXPECT_FALSE(contains_ci("by-line", "byline"));
+  EXPECT_FALSE(contains_ci("anything", "")) << "an empty needle occurs nowhere";
+  EXPECT_FALSE(contains_ci("\xC3\x89T\xC3\x89", "\xC3\xA9t\xC3\xA9")) << "only ASCII letters fold";
+}
+
 }  // namespace
 }  // namespace meadow::text
