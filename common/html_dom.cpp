@@ -65,7 +65,8 @@ bool breaks_words(const xmlNode* n) {
 // - a text run starts after a space, tab, line feed, '>' or ';', so whatever libxml2 was
 //   reading before it (a tag's name, an entity's name) has ended there whatever follows; a
 //   script run starts beyond the "</" and name that libxml2 reads at each '<' to see whether
-//   the script ends there;
+//   the script ends there, and none is made in a script whose content starts with '<', which
+//   libxml2 first reads as a tag that may close the script;
 // - a text run starts and ends with a character that is not white space, so the same bytes
 //   decide whether libxml2 sees white space or text (text where none is allowed opens a <p>);
 // - a stand-in holds no character that ends any of libxml2's states: no quote, white space,
@@ -270,8 +271,9 @@ class RunScanner {
     ++q;
     if (!closed && (text::iequals(name, "script") || text::iequals(name, "style"))) {
       const char* close = raw_content_end(q, end_, name);
-      // Content that starts with "</" is read as end tags first; no stand-ins there.
-      if (end_ - q < 2 || q[0] != '<' || q[1] != '/') content(q, close, name);
+      // Content that starts with '<' is first read as a tag, whose name may end the element
+      // (a <noscript> closes a <script>) however long it is: no stand-ins there.
+      if (q < end_ && *q != '<') content(q, close, name);
       return close;
     }
     return q;

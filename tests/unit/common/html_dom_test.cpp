@@ -167,7 +167,8 @@ TEST(HtmlDomStandIns, GeneratedMarkupGivesTheSameTree) {
       "&nbsp;", "&bogus;", "&lt;", std::string(1, '\0'), "\x01", "\x7F", "\r\n", "\r", "\xFF", "\xC3",
       "\xED\xA0\x80", "\xEF\xBF\xBE", "\xEE\x80\x85", " ", "\n", "\t", "-", "/", "?",
       "&" + std::string(150, 'n') + "\xC3\xA9;", "<?" + std::string(120, 'p') + "\xC3\xA9?>",
-      "<!DOCTYPE " + std::string(120, 'd') + "\xC3\xA9>", markup_tail(),
+      "<!DOCTYPE " + std::string(120, 'd') + "\xC3\xA9>", markup_tail(), "<noscript>", "<script><noscript class=a>",
+      "<style><p>", "<script class=x/>",
   };
   std::mt19937 rng(20261122);
   auto pick = [&rng](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
@@ -217,6 +218,17 @@ TEST(HtmlDomStandIns, TextAndScriptsComeBackWhole) {
   }
   texts.resize(4);
   EXPECT_EQ(texts, (std::vector<std::string>{prose, script, "\n", prose + " & " + prose}));
+}
+
+TEST(HtmlDomStandIns, ScriptsThatStartWithATagAreLeftAlone) {
+  // libxml2 reads the tag first, and a <noscript> closes the <script>; a stand-in cutting its
+  // name short would keep the script open.
+  const std::string html = "<body><script class=x/><noscript class=\"a\">content long enough to be a run, "
+                           "and then some more of it</noscript><style><p>a style that is long enough to be a "
+                           "run { color: red }</style><p>closing text</p>" +
+                           markup_tail();
+  const ParseStats stats = expect_same_tree(html, "script starting with a tag");
+  EXPECT_FALSE(stats.parsed_again);
 }
 
 TEST(HtmlDomStandIns, MarkupTheScanMisreadsIsParsedAgain) {
