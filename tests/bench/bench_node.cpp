@@ -9,7 +9,9 @@
 // succeed, every frame be non-empty and every outbox write succeed; misses are "errors".
 // Scrapy (tests/bench/scrapy_peer.py, Debian's python3-scrapy) then crawls the same URLs from
 // the same server on the same CPU, extracting title, text and links. Last, meadow-node runs
-// against a coordinator with no work and its idle RSS is read.
+// against a coordinator with no work and its idle RSS is read. Between the two runs, the first
+// 500 pages go through frame_result's stages one at a time ("stages_ms_per_page": parse,
+// extract with its parse, record, signed line, zstd) to show where a page's CPU goes.
 //
 // Prints one JSON line on stdout; progress and a short summary go to stderr. Without nginx or
 // Scrapy it still prints meadow's figures ("site":"meadow-demo-site", "scrapy":null).
@@ -42,7 +44,9 @@
 #include "client/core/record.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/html_dom.h"
 #include "common/protocol.h"
+#include "common/zstd.h"
 #include "support/coordinator_process.h"
 #include "support/http_client.h"
 #include "support/nginx.h"
@@ -275,6 +279,63 @@ double node_idle_rss(const std::string& dir) {
   return rss;
 }
 
+// Where a page's CPU goes: the first `n` written pages through the calls frame_result makes,
+// timed one stage at a time on the calling thread (pinned to `cpu` when >= 0), best of three
+// passes. Parse is part of extract; signed line is canonical JSON plus Ed25519.
+struct Stages {
+  double parse_ms = -1, extract_ms = -1, record_ms = -1, signed_line_ms = -1, zstd_ms = -1;
+};
+
+Stages stage_figures(const std::string& site_dir, int n, int cpu) {
+  Stages best;
+  if (cpu >= 0) testing::pin_calling_thread(cpu);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < n; ++i) bodies.push_back(read_file(site_dir + "/pages/" + std::to_string(i) + ".html"));
+  const crypto::KeyPair key = crypto::KeyPair::generate();
+  const std::string node_id = key.public_key().id();
+  auto keep_best = [](double& slot, double ms) { slot = slot < 0 ? ms : std::min(slot, ms); };
+  for (int pass = 0; pass < 3; ++pass) {
+    double parse = 0, extract = 0, record = 0, line = 0, zstd_s = 0;
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      client::FetchResult fetch;
+      fetch.url = fetch.final_url = "http://127.0.0.1/pages/" + std::to_string(i) + ".html";
+      fetch.http_status = 200;
+      fetch.content_type = "text/html";
+      fetch.content_type_header = "text/html; charset=utf-8";
+      fetch.body = bodies[i];
+      protocol::TaskLease task;
+      task.task_id = static_cast<std::int64_t>(i) + 1;
+      task.job_id = 1;
+      task.token = 1;
+      task.url = fetch.url;
+      auto t0 = Steady::now();
+      { const extract::HtmlDoc doc = extract::parse_html(fetch.body); }
+      auto t1 = Steady::now();
+      auto page = extract::extract({fetch.body, fetch.final_url, fetch.content_type_header, {}, &task.fields});
+      auto t2 = Steady::now();
+      if (!page.ok()) continue;
+      const auto r = client::build_record(task, fetch, *page, node_id);
+      auto t3 = Steady::now();
+      std::string signed_line = protocol::signed_ok_line_json(task.task_id, task.token, r, key, {}) + "\n";
+      auto t4 = Steady::now();
+      const std::string frame = zstd::compress(signed_line);
+      auto t5 = Steady::now();
+      parse += std::chrono::duration<double>(t1 - t0).count();
+      extract += std::chrono::duration<double>(t2 - t1).count();
+      record += std::chrono::duration<double>(t3 - t2).count();
+      line += std::chrono::duration<double>(t4 - t3).count();
+      zstd_s += std::chrono::duration<double>(t5 - t4).count();
+    }
+    const double per = 1000.0 / static_cast<double>(std::max<std::size_t>(bodies.size(), 1));
+    keep_best(best.parse_ms, parse * per);
+    keep_best(best.extract_ms, extract * per);
+    keep_best(best.record_ms, record * per);
+    keep_best(best.signed_line_ms, line * per);
+    keep_best(best.zstd_ms, zstd_s * per);
+  }
+  return best;
+}
+
 std::string num(double v, int decimals) {
   if (!std::isfinite(v) || v < 0) return "null";
   char buf[64];
@@ -394,6 +455,13 @@ int main(int argc, char** argv) {
   if (meadow.errors > 0)
     std::fprintf(stderr, "bench_node: meadow: %d errors; first: %s\n", meadow.errors, meadow.first_error.c_str());
 
+  Stages stages;
+  std::thread([&] { stages = stage_figures(site_dir, std::min(set.pages, 500), meadow_cpu); }).join();
+  std::fprintf(stderr,
+               "bench_node: stages, ms per page: parse %.3f, extract with its parse %.3f, record %.3f, signed line "
+               "%.3f, zstd %.3f\n",
+               stages.parse_ms, stages.extract_ms, stages.record_ms, stages.signed_line_ms, stages.zstd_ms);
+
   // Scrapy, same CPU, same server, same URLs.
   std::optional<ScrapyRun> scrapy;
   double scrapy_other = -1, scrapy_site_s = -1;
@@ -450,7 +518,8 @@ int main(int argc, char** argv) {
       "{\"bench\":\"node\",\"pages\":%d,\"concurrency\":%d,\"site\":\"%s\",\"page_bytes_avg\":%s,"
       "\"meadow\":{\"pages_per_s\":%s,\"mb_per_s\":%s,\"cpu_ms_per_page\":%s,\"thread_cpu_ms_per_page\":%s,"
       "\"frame_ms_per_page\":%s,\"store_ms_per_page\":%s,\"store_rows_per_batch\":%s,\"frame_bytes_avg\":%s,\"site_cpu_ms_per_page\":%s,"
-      "\"seconds\":%s,\"errors\":%d},"
+      "\"seconds\":%s,\"errors\":%d,\"stages_ms_per_page\":{\"parse\":%s,\"extract\":%s,\"record\":%s,"
+      "\"signed_line\":%s,\"zstd\":%s}},"
       "\"scrapy\":%s,\"ratio\":%s,\"goal_ratio\":%.0f,\"node_idle_rss_mib\":%s,\"goal_rss_mib\":%.0f,"
       "\"machine_busy\":{\"cores\":%zu,\"load1_at_start\":%.2f,\"other_cores_during_meadow\":%s,"
       "\"other_cores_during_scrapy\":%s}}\n",
@@ -461,6 +530,8 @@ int main(int argc, char** argv) {
       num(meadow.store_batches > 0 ? pages / static_cast<double>(meadow.store_batches) : -1, 1).c_str(),
       num(pages > 0 ? static_cast<double>(meadow.frame_bytes) / pages : -1, 0).c_str(),
       num(per_page_ms(meadow_site_s, pages), 3).c_str(), num(meadow.seconds, 3).c_str(), meadow.errors,
+      num(stages.parse_ms, 3).c_str(), num(stages.extract_ms, 3).c_str(), num(stages.record_ms, 3).c_str(),
+      num(stages.signed_line_ms, 3).c_str(), num(stages.zstd_ms, 3).c_str(),
       scrapy_json.c_str(), num(ratio, 2).c_str(), kGoalRatio, num(rss, 1).c_str(), kGoalRssMib, cpus.size(), load1,
       num(meadow_other, 2).c_str(), num(scrapy_other, 2).c_str());
   std::fflush(stdout);
