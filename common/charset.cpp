@@ -180,45 +180,6 @@ std::optional<Enc> lookup_name(std::string_view name) {
   return std::nullopt;
 }
 
-// Length of the well-formed UTF-8 sequence at `s[i]`, or 0 when the bytes there are not one;
-// then `*bad` is the length of the maximal ill-formed prefix (at least 1), which becomes one
-// U+FFFD as the WHATWG UTF-8 decoder does.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* bad) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  if (b < 0x80) return 1;
-  std::size_t need = 0;
-  unsigned char lower = 0x80;
-  unsigned char upper = 0xBF;
-  if (b >= 0xC2 && b <= 0xDF) {
-    need = 1;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    need = 2;
-    if (b == 0xE0) lower = 0xA0;
-    if (b == 0xED) upper = 0x9F;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    need = 3;
-    if (b == 0xF0) lower = 0x90;
-    if (b == 0xF4) upper = 0x8F;
-  } else {
-    *bad = 1;
-    return 0;
-  }
-  std::size_t j = i + 1;
-  for (std::size_t k = 0; k < need; ++k, ++j) {
-    if (j >= s.size()) {
-      *bad = j - i;
-      return 0;
-    }
-    const auto c = static_cast<unsigned char>(s[j]);
-    if (c < lower || c > upper) {
-      *bad = j - i;
-      return 0;
-    }
-    lower = 0x80;
-    upper = 0xBF;
-  }
-  return need + 1;
-}
 
 // Number of leading ASCII bytes of s[i..], read eight at a time.
 std::size_t ascii_run(std::string_view s, std::size_t i) {
@@ -243,7 +204,7 @@ std::string utf8_to_utf8(std::string_view s) {
     i += run;
     if (i >= s.size()) break;
     std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(s, i, &bad);
+    const std::size_t len = utf8_sequence_length(s, i, &bad);
     if (len > 0) {
       out.append(s.substr(i, len));
       i += len;
@@ -523,13 +484,50 @@ std::string meta_charset(std::string_view head) {
   return {};
 }
 
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::size_t* bad) noexcept {
+  const auto b = static_cast<unsigned char>(s[i]);
+  if (b < 0x80) return 1;
+  std::size_t need = 0;
+  unsigned char lower = 0x80;
+  unsigned char upper = 0xBF;
+  if (b >= 0xC2 && b <= 0xDF) {
+    need = 1;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    need = 2;
+    if (b == 0xE0) lower = 0xA0;
+    if (b == 0xED) upper = 0x9F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    need = 3;
+    if (b == 0xF0) lower = 0x90;
+    if (b == 0xF4) upper = 0x8F;
+  } else {
+    if (bad != nullptr) *bad = 1;
+    return 0;
+  }
+  std::size_t j = i + 1;
+  for (std::size_t k = 0; k < need; ++k, ++j) {
+    if (j >= s.size()) {
+      if (bad != nullptr) *bad = j - i;
+      return 0;
+    }
+    const auto c = static_cast<unsigned char>(s[j]);
+    if (c < lower || c > upper) {
+      if (bad != nullptr) *bad = j - i;
+      return 0;
+    }
+    lower = 0x80;
+    upper = 0xBF;
+  }
+  return need + 1;
+}
+
 bool is_valid_utf8(std::string_view bytes) noexcept {
   std::size_t i = 0;
   while (i < bytes.size()) {
     i += ascii_run(bytes, i);
     if (i >= bytes.size()) break;
     std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(bytes, i, &bad);
+    const std::size_t len = utf8_sequence_length(bytes, i, &bad);
     if (len == 0) return false;
     i += len;
   }

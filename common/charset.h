@@ -55,6 +55,11 @@ std::string meta_charset(std::string_view head);
 // True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 bool is_valid_utf8(std::string_view bytes) noexcept;
 
+// The length of the well-formed UTF-8 sequence at s[i] (1 for an ASCII byte), or 0 when the
+// bytes there are not one; then `*bad`, when given, is the length of the maximal ill-formed
+// prefix (at least 1), which a decoder turns into one U+FFFD as the WHATWG decoder does.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i, std::size_t* bad = nullptr) noexcept;
+
 // Decides the encoding of `body` as described at the top of this file.
 Detection detect(std::string_view body, std::string_view content_type);
 

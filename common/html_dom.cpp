@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/bytes16.h"
+#include "common/charset.h"
 #include "common/extract_text.h"
 #include "common/text.h"
 
@@ -96,8 +97,6 @@ struct StandIns {
   std::vector<std::string_view> runs;  // the content behind stand-in k, in the caller's buffer
 };
 
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n'; }
-
 bool plain_ascii(char c, bool raw) noexcept {
   const auto u = static_cast<unsigned char>(c);
   if (u >= 0x80 || (u < 0x20 && c != '\t' && c != '\n') || c == '<') return false;
@@ -119,47 +118,27 @@ std::size_t plain_ascii_length(const char* p, const char* end, bool raw) noexcep
   return static_cast<std::size_t>(p - start);
 }
 
-// The length of the UTF-8 character at p when it is well formed and XML allows it (not a
-// surrogate, U+FFFE or U+FFFF); otherwise 0.
+// The length of the UTF-8 character at p when it is well formed and XML allows it (not
+// U+FFFE or U+FFFF); otherwise 0.
 std::size_t plain_utf8_length(const char* at, const char* end) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(at);
-  const auto left = end - at;
-  const unsigned c = p[0];
-  auto cont = [p](int i) { return (p[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !cont(1) || !cont(2)) return 0;
-    const unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-    return cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF) && cp < 0xFFFE ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
-    const unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-    return cp >= 0x10000 && cp <= 0x10FFFF ? 4 : 0;
-  }
-  return 0;
+  const std::size_t n = charset::utf8_sequence_length(std::string_view(at, static_cast<std::size_t>(end - at)), 0);
+  const bool nonchar = n == 3 && at[0] == '\xEF' && at[1] == '\xBF' && (at[2] == '\xBE' || at[2] == '\xBF');
+  return nonchar ? 0 : n;
 }
 
 const char* find_byte(const char* p, const char* end, char c) noexcept {
   return p < end ? static_cast<const char*>(std::memchr(p, c, static_cast<std::size_t>(end - p))) : nullptr;
 }
 
-// The first stand-in opening (U+E000) from p, or null.
-const char* find_run_open(const char* p, const char* end) noexcept {
-  for (p = find_byte(p, end, kRunOpen[0]); p != nullptr; p = find_byte(p + 1, end, kRunOpen[0])) {
-    if (end - p >= 3 && p[1] == kRunOpen[1] && p[2] == kRunOpen[2]) return p;
-  }
-  return nullptr;
-}
-
-// Whether the page holds any of U+E000 to U+E003 itself.
-bool has_stand_in_characters(const char* p, const char* end) noexcept {
+// The first of the stand-in characters U+E000 to `last` from p, or null. U+E000 opens a
+// stand-in; the page itself may hold none of U+E000 to U+E003.
+const char* find_stand_in_character(const char* p, const char* end, char last) noexcept {
   for (p = find_byte(p, end, kRunOpen[0]); p != nullptr; p = find_byte(p + 1, end, kRunOpen[0])) {
     if (end - p >= 3 && p[1] == kRunOpen[1] && static_cast<unsigned char>(p[2]) >= 0x80 &&
-        static_cast<unsigned char>(p[2]) <= 0x83)
-      return true;
+        static_cast<unsigned char>(p[2]) <= static_cast<unsigned char>(last))
+      return p;
   }
-  return false;
+  return nullptr;
 }
 
 bool name_byte(char c) noexcept {
@@ -187,7 +166,7 @@ bool long_name_near_end(const char* begin, const char* end) noexcept {
     if (end - lt >= 2 && lt[1] == '?' && long_name_at(lt + 2)) return true;
     if (end - lt >= 9 && text::iequals(std::string_view(lt + 1, 8), "!DOCTYPE")) {
       const char* name = lt + 9;
-      while (name < end && (is_space(*name) || *name == '\r')) ++name;
+      while (name < end && text::is_space(*name)) ++name;
       if (long_name_at(name)) return true;
     }
   }
@@ -220,7 +199,8 @@ class RunScanner {
   explicit RunScanner(std::string_view html) : begin_(html.data()), end_(html.data() + html.size()), copied_(begin_) {}
 
   StandIns run() && {
-    if (end_ - begin_ <= kTailBytes || has_stand_in_characters(begin_, end_) || long_name_near_end(begin_, end_))
+    if (end_ - begin_ <= kTailBytes || find_stand_in_character(begin_, end_, kStyleRunClose[2]) != nullptr ||
+        long_name_near_end(begin_, end_))
       return {};
     // Runs end before the last '<' ahead of the tail, so no text read from a stand-in reaches it.
     last_ = static_cast<const char*>(memrchr(begin_, '<', static_cast<std::size_t>(end_ - kTailBytes - begin_)));
@@ -252,13 +232,12 @@ class RunScanner {
     }
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) return p;  // a '<' of text
     const char* name_end = p;
-    while (name_end < end_ && !is_space(*name_end) && *name_end != '>' && *name_end != '/' && *name_end != '\r')
-      ++name_end;
+    while (name_end < end_ && !text::is_space(*name_end) && *name_end != '>' && *name_end != '/') ++name_end;
     const std::string_view name(p, static_cast<std::size_t>(name_end - p));
     const char* q = name_end;
     while (q < end_ && *q != '>') {
       if (*q++ != '=') continue;
-      while (q < end_ && (is_space(*q) || *q == '\r')) ++q;
+      while (q < end_ && text::is_space(*q)) ++q;
       if (q < end_ && (*q == '"' || *q == '\'')) {
         const char* close = find_byte(q + 1, end_, *q);
         if (close == nullptr) return end_;
@@ -267,7 +246,7 @@ class RunScanner {
     }
     if (q == end_) return end_;
     // "/>" after the name, white space or a quoted value closes the element: no content.
-    const bool closed = q[-1] == '/' && (q - 1 == name_end || is_space(q[-2]) || q[-2] == '"' || q[-2] == '\'');
+    const bool closed = q[-1] == '/' && (q - 1 == name_end || text::is_space(q[-2]) || q[-2] == '"' || q[-2] == '\'');
     ++q;
     if (!closed && (text::iequals(name, "script") || text::iequals(name, "style"))) {
       const char* close = raw_content_end(q, end_, name);
@@ -302,14 +281,14 @@ class RunScanner {
 
   void text_run(const char* from, const char* to) {
     auto starts = [this](const char* s) {
-      if (s == begin_ || is_space(*s)) return false;
+      if (s == begin_ || text::is_space(*s)) return false;
       const char before = s[-1];
-      return before == '>' || before == ';' || is_space(before);
+      return before == '>' || before == ';' || text::is_space(before);
     };
     const char* s = from;
     while (s < to && !starts(s)) ++s;
     const char* e = to;
-    while (e > s && is_space(e[-1])) --e;
+    while (e > s && text::is_space(e[-1])) --e;
     stand_in(s, e, kTextRunClose);
   }
 
@@ -367,10 +346,10 @@ bool restore_runs(xmlDoc* doc, const std::vector<std::string_view>& runs) {
     const std::string_view close = run_close_for(n);
     const auto* c = reinterpret_cast<const char*>(n->content);
     const char* const end = c + std::strlen(c);
-    const char* open = find_run_open(c, end);
+    const char* open = find_stand_in_character(c, end, kRunOpen[2]);
     if (open == nullptr) continue;
     content.clear();
-    for (; open != nullptr; open = find_run_open(c, end)) {
+    for (; open != nullptr; open = find_stand_in_character(c, end, kRunOpen[2])) {
       content.append(c, open);
       const char* digits = open + kRunOpen.size();
       std::size_t k = 0;
