@@ -1,9 +1,7 @@
 #include "common/extract_tags.h"
 
 #include <array>
-#include <cstring>
 #include <string_view>
-#include <unordered_map>
 
 namespace meadow::extract {
 namespace {
@@ -13,12 +11,12 @@ namespace {
 // each name cost more than the lookup it served.
 class TagTable {
  public:
-  explicit TagTable(const std::unordered_map<std::string_view, Tag>& tags) {
-    for (const auto& [name, tag] : tags) {
-      std::size_t i = slot(name);
-      while (!slots_[i].name.empty()) i = (i + 1) % kSlots;
-      slots_[i] = {name, tag};
-    }
+  // The role of `name`, added as a plain inline element when it is new.
+  Tag& operator[](std::string_view name) noexcept {
+    std::size_t i = slot(name);
+    while (!slots_[i].name.empty() && slots_[i].name != name) i = (i + 1) % kSlots;
+    slots_[i].name = name;
+    return slots_[i].tag;
   }
   const Tag* find(std::string_view name) const noexcept {
     if (name.empty()) return nullptr;
@@ -44,7 +42,7 @@ class TagTable {
 
 const Tag& classify(const unsigned char* name) noexcept {
   static const TagTable kTags = [] {
-    std::unordered_map<std::string_view, Tag> t;
+    TagTable t;
     for (const char* n : {"script", "style", "template", "svg", "math", "iframe", "object", "embed", "canvas", "audio",
                           "video", "textarea", "select", "noembed", "noframes", "datalist", "input"})
       t[n] = {Role::skip, Break::none};
@@ -80,7 +78,7 @@ const Tag& classify(const unsigned char* name) noexcept {
     t["base"] = {Role::base, Break::none};
     t["html"] = {Role::html, Break::line};
     t["img"] = {Role::img, Break::none};
-    return TagTable(t);
+    return t;
   }();
   static const Tag kPlain;
   if (name == nullptr) return kPlain;
