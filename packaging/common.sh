@@ -10,6 +10,7 @@ MEADOW_PACKAGES=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libzstd-dev libpsl-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
+  libsodium-dev
   libcld2-dev
   libmimalloc-dev  # meadow-node's malloc; without it the build uses glibc's
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,12 +1,15 @@
 #include "common/crypto.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <random>
 #include <set>
 
 namespace meadow::crypto {
@@ -52,6 +55,52 @@ TEST(Ed25519, Rfc8032VectorsGiveKnownKeysAndSignatures) {
     auto pub = PublicKey::from_raw(unhex(v.public_key));
     ASSERT_TRUE(pub.ok());
     EXPECT_TRUE(pub->verify(msg, unhex(v.signature)));
+  }
+}
+
+// What OpenSSL's own Ed25519 makes of the message with the key from `seed`.
+std::string openssl_signature(const std::string& seed, const std::string& message) {
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> pkey(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                   reinterpret_cast<const unsigned char*>(seed.data()), seed.size()),
+      EVP_PKEY_free);
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::string sig(64, '\0');
+  std::size_t len = sig.size();
+  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1)
+    return "openssl failed";
+  return sig;
+}
+
+// Ed25519 is deterministic: every key and message has one signature. Ours must be OpenSSL's,
+// byte for byte, for keys whose scalars land all over the group and for messages from empty
+// to larger than a record.
+TEST(Ed25519, SignaturesAreOpenSslsByteForByte) {
+  std::mt19937_64 rng(20261122);
+  auto random_string = [&](std::size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    return s;
+  };
+  int mismatches = 0;
+  for (int i = 0; i < 300; ++i) {
+    const std::string seed = random_string(32);
+    const std::size_t size = i % 3 == 0 ? rng() % 64 : i % 3 == 1 ? rng() % 4096 : 20000 + rng() % 30000;
+    const std::string message = random_string(size);
+    auto kp = KeyPair::from_seed(seed);
+    ASSERT_TRUE(kp.ok());
+    const std::string sig = kp->sign(message);
+    if (sig != openssl_signature(seed, message)) ++mismatches;
+    EXPECT_TRUE(kp->public_key().verify(message, sig));
+  }
+  EXPECT_EQ(mismatches, 0);
+  // Seeds of all zero and all one bits, the ends of the clamped scalar's range.
+  for (const std::string& seed : {std::string(32, '\0'), std::string(32, '\xff')}) {
+    auto kp = KeyPair::from_seed(seed);
+    ASSERT_TRUE(kp.ok());
+    EXPECT_EQ(kp->sign("edge"), openssl_signature(seed, "edge"));
   }
 }
 
