@@ -281,15 +281,22 @@ Result<Url> parse_checked(std::string_view text) {
   after.remove_prefix(2);
   const std::size_t authority_len = std::min(after.find_first_of("/?#"), after.size());
   MEADOW_TRY(parse_authority(after.substr(0, authority_len), text, out));
-  // Boost.URL checks the path and query against RFC 3986 behind a placeholder host.
-  const std::string rest = "http://h" + std::string(after.substr(authority_len));
-  const auto parsed = bu::parse_uri(rest);
-  if (!parsed)
+  // What follows the authority: the path, then '?' and the query, then '#' and the fragment.
+  // check_characters let through only characters RFC 3986 has a use for, with every '%'
+  // starting an escape; of those, the path, query and fragment may not hold '[' or ']'
+  // (which belong to a host) and the fragment may not hold a second '#'.
+  const std::string_view rest = after.substr(authority_len);
+  const std::size_t hash = std::min(rest.find('#'), rest.size());
+  if (rest.find_first_of("[]") != std::string_view::npos ||
+      (hash < rest.size() && rest.find('#', hash + 1) != std::string_view::npos))
     return bad("bad-url", "the URL " + quoted(text) +
                               " has a malformed path or query; percent-encode characters such "
                               "as '[', ']' and '%' that are not part of the syntax");
-  out.path_and_query = remove_dot_segments(normalize_percent(parsed->encoded_path()));
-  if (parsed->has_query()) out.path_and_query += "?" + normalize_percent(parsed->encoded_query());
+  const std::string_view path_query = rest.substr(0, hash);
+  const std::size_t question = std::min(path_query.find('?'), path_query.size());
+  out.path_and_query = remove_dot_segments(normalize_percent(path_query.substr(0, question)));
+  if (question < path_query.size())
+    out.path_and_query += "?" + normalize_percent(path_query.substr(question + 1));
   const bool v6 = out.host.find(':') != std::string::npos;
   out.normalized = out.scheme + "://" + (v6 ? "[" + out.host + "]" : out.host);
   if (out.port != default_port(out.scheme)) out.normalized += ":" + std::to_string(out.port);
@@ -420,7 +427,9 @@ Result<Url> resolve(const Url& base, std::string_view ref) {
   });
 }
 
-std::string registrable_domain(std::string_view host) {
+namespace {
+
+std::string registrable_domain_uncached(std::string_view host) {
   if (is_ip_literal(host)) return std::string(strip_brackets(host));
   std::string name;
   name.reserve(host.size());
@@ -430,6 +439,18 @@ std::string registrable_domain(std::string_view host) {
   if (psl == nullptr) return name;
   const char* domain = psl_registrable_domain(psl, name.c_str());
   return domain ? std::string(domain) : name;
+}
+
+}  // namespace
+
+std::string registrable_domain(std::string_view host) {
+  // The links of a page mostly share one host: the last answer is kept.
+  thread_local std::string last_host, last_site;
+  if (host == last_host && !host.empty()) return last_site;
+  std::string site = registrable_domain_uncached(host);
+  last_host = host;
+  last_site = site;
+  return site;
 }
 
 bool is_ip_literal(std::string_view host) {

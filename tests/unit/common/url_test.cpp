@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/url/parse.hpp>
+#include <random>
+
 namespace meadow::url {
 namespace {
 
@@ -279,6 +282,38 @@ TEST(IpLiterals, Classification) {
   EXPECT_FALSE(is_forbidden_ip_literal("example.com"));
 }
 
+// The path, query and fragment are read by hand. Boost.URL's RFC 3986 parser is the referee:
+// over tails made of every kind of character a URL may and may not hold, a URL is accepted
+// exactly when Boost.URL accepts it, and the path and query kept are the ones Boost.URL splits
+// off (the fragment dropped).
+TEST(UrlParse, PathQueryAndFragmentAgreeWithRfc3986) {
+  std::mt19937 rng(3986);
+  const std::string alphabet = "/?#[]%%aZ09fF:@!$&'()*+,;=.-_~ \"<>{}|\\^`";
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    // What follows the host starts with '/', '?' or '#' (or there is nothing).
+    std::string tail(1, "/?#/"[rng() % 4]);
+    for (std::size_t n = rng() % 14; n > 0; --n) tail += alphabet[rng() % alphabet.size()];
+    const std::string text = "http://example.com" + tail;
+    const auto ours = parse(text);
+    const auto theirs = boost::urls::parse_uri(text);
+    ASSERT_EQ(ours.ok(), theirs.has_value()) << text;
+    if (!ours.ok()) continue;
+    ++accepted;
+    std::string split = "http://example.com" + std::string(theirs->encoded_path());
+    if (theirs->has_query()) split += "?" + std::string(theirs->encoded_query());
+    const auto expected = parse(split);
+    ASSERT_TRUE(expected.ok()) << split;
+    EXPECT_EQ(ours->path_and_query, expected->path_and_query) << text;
+  }
+  EXPECT_GT(accepted, 2000);  // both kinds of answer were tried many times
+  EXPECT_EQ(parse("http://example.com/p?q=1#frag")->path_and_query, "/p?q=1");
+  EXPECT_EQ(parse("http://example.com/p#a?b")->path_and_query, "/p");
+  EXPECT_EQ(parse("http://example.com?x#y")->path_and_query, "/?x");
+  EXPECT_EQ(refused(parse("http://example.com/p#a#b")), "bad-url");
+  EXPECT_EQ(refused(parse("http://example.com/p?a]")), "bad-url");
+}
+
 TEST(RegistrableDomain, ByPublicSuffixList) {
   EXPECT_EQ(registrable_domain("www.example.co.uk"), "example.co.uk");
   EXPECT_EQ(registrable_domain("a.b.example.com"), "example.com");
@@ -289,6 +324,12 @@ TEST(RegistrableDomain, ByPublicSuffixList) {
   EXPECT_EQ(registrable_domain("93.184.216.34"), "93.184.216.34");
   EXPECT_EQ(registrable_domain("2001:db8::1"), "2001:db8::1");
   EXPECT_EQ(parse("http://a.b.example.com/")->site, "example.com");
+  // The last host's answer is kept; asking in turns gives each its own.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(registrable_domain("www.example.co.uk"), "example.co.uk");
+    EXPECT_EQ(registrable_domain("www.example.co.uk"), "example.co.uk");
+    EXPECT_EQ(registrable_domain("user.github.io"), "user.github.io");
+  }
 }
 
 TEST(UrlResolve, RelativeLinks) {
