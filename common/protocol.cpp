@@ -409,13 +409,20 @@ void sign_record(json::object& record, const crypto::KeyPair& key) {
 
 std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const json::object& unsigned_record,
                                 const crypto::KeyPair& key, std::string_view capture_body) {
-  std::string out = "{\"task_id\":" + std::to_string(task_id) + ",\"token\":" + std::to_string(token) +
-                    ",\"outcome\":\"ok\",\"record\":";
-  const std::size_t canon_at = out.size();
-  append_canonical_json(out, unsigned_record);
-  const std::string sig =
-      crypto::base64_encode(key.sign(std::string_view(out).substr(canon_at)));
-  out.pop_back();  // the record's closing '}'
+  // The canonical record goes to a buffer each thread keeps, so a record of tens of KB is
+  // written without regrowing, and the line is then built at its final size (with room for
+  // the newline callers add).
+  thread_local std::string canonical;
+  canonical.clear();
+  append_canonical_json(canonical, unsigned_record);
+  const std::string sig = crypto::base64_encode(key.sign(canonical));
+  const std::string head = "{\"task_id\":" + std::to_string(task_id) + ",\"token\":" + std::to_string(token) +
+                           ",\"outcome\":\"ok\",\"record\":";
+  std::string out;
+  out.reserve(head.size() + canonical.size() + sig.size() + 20 +
+              (capture_body.empty() ? 0 : 24 + (capture_body.size() + 2) / 3 * 4));
+  out += head;
+  out.append(canonical, 0, canonical.size() - 1);  // without the record's closing '}'
   out += unsigned_record.empty() ? "\"signature\":\"" : ",\"signature\":\"";
   out += sig;
   out += "\"}";
@@ -425,6 +432,7 @@ std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const 
     out += '"';
   }
   out += '}';
+  if (canonical.capacity() > (1u << 22)) canonical = std::string();  // give back what one huge record took
   return out;
 }
 
