@@ -85,7 +85,8 @@ class Walker {
   bool html_seen_ = false;
   std::vector<OpenAnchor> anchors_;
   std::optional<TextBuilder> h1_capture_;
-  std::unordered_map<std::string, std::size_t> link_index_;
+  // hrefs seen, viewing the document's attribute values: only used while run() walks it.
+  std::unordered_map<std::string_view, std::size_t> link_index_;
 };
 
 void Walker::run(xmlNode* first) {
@@ -185,6 +186,7 @@ void Walker::leave(const Frame& frame) {
 }
 
 void Walker::on_text(const xmlNode* node) {
+  if (anchors_.empty() && !h1_capture_) return;  // read only inside an anchor or the first <h1>
   const std::string_view s = as_view(node->content);
   if (s.empty()) return;
   if (!anchors_.empty()) anchors_.back().text.add(s);
@@ -224,12 +226,12 @@ bool Walker::open_anchor(const xmlNode* node) {
   if (href == nullptr) return false;
   const std::string_view value = attr_value(href);
   std::size_t index = 0;
-  if (const auto it = link_index_.find(std::string(value)); it != link_index_.end()) {
+  if (const auto it = link_index_.find(value); it != link_index_.end()) {
     index = it->second;
   } else {
     if (links.size() >= kMaxRawLinks) return false;
     index = links.size();
-    link_index_.emplace(std::string(value), index);
+    link_index_.emplace(value, index);
     links.push_back(RawLink{std::string(value), {}});
   }
   anchors_.push_back(OpenAnchor{index, TextBuilder(kMaxAnchorTextBytes, true), {}});
@@ -330,7 +332,7 @@ Page build_page(const Input& in) {
         page.fields = std::move(values.values);
         page.field_problems = std::move(values.problems);
       }
-      MainContent main = main_content(doc->children);
+      MainContent main = main_content(doc->children, &page.meta);
       page.text = std::move(main.text);
       if (!main.heading.empty()) walker.h1 = std::move(main.heading);
     }

@@ -2,11 +2,9 @@
 // bylines, read without a locale.
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/extract_meta.h"
 #include "common/text.h"
@@ -32,19 +30,37 @@ bool valid_day(int y, int m, int d) {
   return d <= kDays[static_cast<std::size_t>(m - 1)] + (m == 2 && leap ? 1 : 0);
 }
 
+// Appends `v` (0 to 99) as two digits.
+void two_digits(std::string& out, int v) {
+  out += static_cast<char>('0' + v / 10);
+  out += static_cast<char>('0' + v % 10);
+}
+
+// Every field is in range here (a valid_day date, a read_time time, an offset under 15 hours),
+// so fixed-width digits write what "%04d" and "%02d" would, without printf.
 std::string format(const Date& d) {
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
-  std::string out(buf, static_cast<std::size_t>(n));
+  std::string out;
+  two_digits(out, d.year / 100);
+  two_digits(out, d.year % 100);
+  out += '-';
+  two_digits(out, d.month);
+  out += '-';
+  two_digits(out, d.day);
   if (!d.has_time) return out;
-  n = std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", d.hour, d.minute, d.second);
-  out.append(buf, static_cast<std::size_t>(n));
+  out += 'T';
+  two_digits(out, d.hour);
+  out += ':';
+  two_digits(out, d.minute);
+  out += ':';
+  two_digits(out, d.second);
   if (d.zone == Date::Zone::utc) {
     out += 'Z';
   } else if (d.zone == Date::Zone::offset) {
-    int m = d.offset_minutes < 0 ? -d.offset_minutes : d.offset_minutes;
-    n = std::snprintf(buf, sizeof buf, "%c%02d:%02d", d.offset_minutes < 0 ? '-' : '+', m / 60, m % 60);
-    out.append(buf, static_cast<std::size_t>(n));
+    const int m = d.offset_minutes < 0 ? -d.offset_minutes : d.offset_minutes;
+    out += d.offset_minutes < 0 ? '-' : '+';
+    two_digits(out, m / 60);
+    out += ':';
+    two_digits(out, m % 60);
   }
   return out;
 }
@@ -163,10 +179,10 @@ int month_of(std::string_view word) {
                                                                "may",     "june",     "july",      "august",
                                                                "september", "october", "november", "december"};
   if (word.size() < 3) return 0;
-  std::string w = text::ascii_lower(word);
-  if (w == "sept") return 9;
+  if (text::iequals(word, "sept")) return 9;
   for (std::size_t m = 0; m < kMonths.size(); ++m) {
-    if (w == kMonths[m] || (w.size() == 3 && kMonths[m].substr(0, 3) == w)) return static_cast<int>(m) + 1;
+    if (text::iequals(word, kMonths[m]) || (word.size() == 3 && text::iequals(word, kMonths[m].substr(0, 3))))
+      return static_cast<int>(m) + 1;
   }
   return 0;
 }
@@ -203,7 +219,14 @@ std::optional<Date> written(std::string_view s) {
     std::size_t end;
     bool number;
   };
-  std::vector<Token> tokens;
+  // At most twelve tokens: a fixed array, as this runs for every candidate date and name.
+  struct Tokens {
+    std::array<Token, 12> items;
+    std::size_t count = 0;
+    std::size_t size() const { return count; }
+    void push_back(const Token& t) { items[count++] = t; }
+    const Token& operator[](std::size_t k) const { return items[k]; }
+  } tokens;
   for (std::size_t i = 0; i < s.size() && tokens.size() < 12;) {
     char c = s[i];
     if (is_digit(c)) {

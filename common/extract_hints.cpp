@@ -105,6 +105,26 @@ constexpr std::array kPatterns = {
     Pattern{"tile", Match::prefix, kHintCard},
 };
 
+// The letters and digits a string holds, one bit each: a pattern can only match a token that
+// holds all of its characters, which one AND tells for most pairs before any search.
+constexpr std::uint64_t char_bit(char c) {
+  return c >= 'a' && c <= 'z'   ? std::uint64_t{1} << (c - 'a')
+         : c >= '0' && c <= '9' ? std::uint64_t{1} << (26 + c - '0')
+                                : 0;
+}
+
+constexpr std::uint64_t char_set(std::string_view s) {
+  std::uint64_t set = 0;
+  for (const char c : s) set |= char_bit(c);
+  return set;
+}
+
+constexpr auto kPatternChars = [] {
+  std::array<std::uint64_t, kPatterns.size()> sets{};
+  for (std::size_t i = 0; i < kPatterns.size(); ++i) sets[i] = char_set(kPatterns[i].text);
+  return sets;
+}();
+
 bool matches(std::string_view token, const Pattern& p) {
   switch (p.match) {
     case Match::exact:
@@ -127,20 +147,37 @@ bool is_modifier(std::string_view part) {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-bool contains_any(std::string_view s, std::initializer_list<std::string_view> parts) {
-  return std::any_of(parts.begin(), parts.end(), [s](std::string_view p) { return s.find(p) != std::string_view::npos; });
+// A word looked for inside class names, with its char_set().
+struct Needle {
+  std::string_view text;
+  std::uint64_t chars;
+  // Implicit, so that the tables below read as lists of words.
+  constexpr Needle(const char* t) : text(t), chars(char_set(t)) {}
+};
+
+// Whether `s`, whose characters are `s_chars`, holds one of `needles`.
+template <std::size_t N>
+bool contains_any(std::string_view s, std::uint64_t s_chars, const std::array<Needle, N>& needles) {
+  return std::any_of(needles.begin(), needles.end(), [&](const Needle& n) {
+    return (n.chars & ~s_chars) == 0 && s.find(n.text) != std::string_view::npos;
+  });
 }
 
-// A class name (punctuation dropped, lower case) for the text a shop or a CMS writes about a
-// category as a whole: its description, introduction or the copy written for search engines.
-// `seo_part`: one of the name's parts starts with "seo".
-bool names_listing_text(std::string_view whole, bool seo_part) {
-  if (contains_any(whole, {"cookie", "consent", "review", "disclaimer", "nav", "modal", "popup", "banner", "footer"}))
-    return false;
-  if (contains_any(whole, {"categor", "collection", "plp", "catalog", "taxonomy", "termdesc", "archivedesc"}) &&
-      contains_any(whole, {"desc", "seo", "intro", "text", "copy"}))
-    return true;
-  return seo_part && contains_any(whole, {"text", "copy", "content", "block", "module", "data", "container"});
+constexpr std::array<Needle, 9> kNotListingText = {"cookie", "consent", "review", "disclaimer", "nav",
+                                                   "modal",  "popup",   "banner", "footer"};
+constexpr std::array<Needle, 7> kListingNames = {"categor",  "collection", "plp",        "catalog",
+                                                 "taxonomy", "termdesc",   "archivedesc"};
+constexpr std::array<Needle, 5> kListingParts = {"desc", "seo", "intro", "text", "copy"};
+constexpr std::array<Needle, 7> kSeoParts = {"text", "copy", "content", "block", "module", "data", "container"};
+constexpr std::array<Needle, 2> kPromoBars = {"promobar", "announcementbar"};
+
+// A class name (punctuation dropped, lower case; its characters `chars`) for the text a shop or
+// a CMS writes about a category as a whole: its description, introduction or the copy written
+// for search engines. `seo_part`: one of the name's parts starts with "seo".
+bool names_listing_text(std::string_view whole, std::uint64_t chars, bool seo_part) {
+  if (contains_any(whole, chars, kNotListingText)) return false;
+  if (contains_any(whole, chars, kListingNames) && contains_any(whole, chars, kListingParts)) return true;
+  return seo_part && contains_any(whole, chars, kSeoParts);
 }
 
 // Hints from a class or id value. "sr-only" and "visually-hidden" are joined first so that a
@@ -158,20 +195,26 @@ std::uint16_t name_hints(std::string_view value) {
     std::uint16_t token_hints = 0;
     bool modifier = false;
     bool seo_part = false;
+    std::uint64_t part_chars = 0;
+    std::uint64_t whole_chars = 0;
     auto flush_part = [&] {
       if (part == 0) return;
       const std::string_view t(token.data() + joined - part, part);
       if (joined == part) modifier = is_modifier(t);
       if (t.starts_with("seo")) seo_part = true;
-      for (const Pattern& p : kPatterns)
-        if (p.match != Match::whole && matches(t, p)) token_hints |= p.hint;
+      for (std::size_t k = 0; k < kPatterns.size(); ++k)
+        if ((kPatternChars[k] & ~part_chars) == 0 && kPatterns[k].match != Match::whole && matches(t, kPatterns[k]))
+          token_hints |= kPatterns[k].hint;
       part = 0;
+      part_chars = 0;
     };
     while (i < value.size() && !text::is_space(value[i])) {
       const char c = ascii_lower(value[i++]);
       if (is_alnum(c) && joined < token.size()) {
         token[joined++] = c;
         ++part;
+        part_chars |= char_bit(c);
+        whole_chars |= char_bit(c);
       } else {
         flush_part();
       }
@@ -179,11 +222,13 @@ std::uint16_t name_hints(std::string_view value) {
     flush_part();
     if (joined > 0) {
       const std::string_view whole(token.data(), joined);
-      for (const Pattern& p : kPatterns)
-        if (p.match == Match::whole && matches(whole, p)) token_hints |= p.hint;
-      if (names_listing_text(whole, seo_part)) token_hints |= kHintListingText;
+      for (std::size_t k = 0; k < kPatterns.size(); ++k)
+        if ((kPatternChars[k] & ~whole_chars) == 0 && kPatterns[k].match == Match::whole &&
+            matches(whole, kPatterns[k]))
+          token_hints |= kPatterns[k].hint;
+      if (names_listing_text(whole, whole_chars, seo_part)) token_hints |= kHintListingText;
       // The strip over a shop's pages that promises free shipping or a sale.
-      if (contains_any(whole, {"promobar", "announcementbar"})) token_hints |= kHintBoiler;
+      if (contains_any(whole, whole_chars, kPromoBars)) token_hints |= kHintBoiler;
       // "has-sidebar", "no-header", "hide-ads": a layout switch about something else.
       if (!modifier) hints |= token_hints;
       // Text only screen readers get is hidden from sight.

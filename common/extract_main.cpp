@@ -73,6 +73,9 @@ constexpr double kMinListingTextWeight = 150;
 constexpr std::uint32_t kGridCards = 6;
 constexpr double kMinGridDescriptionWeight = 400;
 
+// Room reserved for the element table: a typical article page holds about a hundred elements.
+constexpr std::size_t kTypicalElements = 128;
+
 enum : std::uint8_t {
   kPruned = 1,       // left out, with everything below it
   kHasMain = 2,      // this element is, or holds, the page's <main>
@@ -88,6 +91,7 @@ struct Node {
   std::uint32_t end = 0;  // one past the last element of the subtree, in document order
   Role role = Role::plain;
   std::uint8_t state = 0;
+  Break brk = Break::none;  // classify()'s, kept so that render need not look the tag up again
   std::uint16_t hints = 0;
   std::uint32_t own_text = 0;  // non-whitespace bytes of its own text children
   std::uint32_t own_link = 0;  // ... of them inside a link
@@ -98,10 +102,20 @@ struct Node {
   std::uint32_t raw_text = 0;  // subtree text before anything is pruned
 };
 
-std::uint32_t visible_bytes(const xmlChar* s) {
-  if (s == nullptr) return 0;
-  const std::string_view text(reinterpret_cast<const char*>(s));
-  return static_cast<std::uint32_t>(text.size() - text::count_spaces(text));
+// A text node's content. build() keeps each length (plus one) in the node's _private, so
+// that render() reads it rather than measuring every run of the main text again.
+std::string_view measure_text(xmlNode* text) {
+  if (text->content == nullptr) return {};
+  const std::string_view s(reinterpret_cast<const char*>(text->content));
+  text->_private = reinterpret_cast<void*>(static_cast<std::uintptr_t>(s.size()) + 1);
+  return s;
+}
+
+std::string_view text_of(const xmlNode* text) {
+  if (text->content == nullptr) return {};
+  const auto* s = reinterpret_cast<const char*>(text->content);
+  if (text->_private == nullptr) return s;
+  return {s, static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(text->_private)) - 1};
 }
 
 std::string_view attribute_view(const xmlNode* element, const char* name) {
@@ -232,8 +246,10 @@ void Finder::build(xmlNode* first) {
   // top-level elements are still one tree.
   Node doc;
   doc.xml = first->parent;
+  nodes_.reserve(kTypicalElements);
   nodes_.push_back(doc);
   std::vector<std::uint32_t> stack{0};
+  stack.reserve(32);
   std::uint32_t in_anchor = 0;
   xmlNode* node = first;
   while (node != nullptr) {
@@ -250,6 +266,7 @@ void Finder::build(xmlNode* first) {
         n.xml = node;
         n.parent = stack.empty() ? kNone : stack.back();
         n.role = tag.role;
+        n.brk = tag.brk;
         n.hints = node->properties != nullptr ? element_hints(node, &name_hints_) : 0;
         if (n.hints & kHintProduct) ++product_.microdata_products;
         if (tag.role == Role::anchor && xmlHasProp(node, reinterpret_cast<const xmlChar*>("href")) != nullptr)
@@ -269,7 +286,8 @@ void Finder::build(xmlNode* first) {
         }
       }
     } else if ((node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) && !stack.empty()) {
-      const std::uint32_t bytes = visible_bytes(node->content);
+      const std::string_view text = measure_text(node);
+      const auto bytes = static_cast<std::uint32_t>(text.size() - text::count_spaces(text));
       Node& owner = nodes_[stack.back()];
       owner.own_text += bytes;
       if (in_anchor > 0) owner.own_link += bytes;
@@ -502,7 +520,6 @@ std::string Finder::heading(std::uint32_t root) const {
 }
 
 std::string Finder::render(std::uint32_t root) const {
-  TextBuilder out;
   struct Frame {
     const xmlNode* node;
     Break brk;
@@ -511,6 +528,10 @@ std::string Finder::render(std::uint32_t root) const {
   };
   const xmlNode* top = nodes_[root].xml;
   if (top == nullptr || top->children == nullptr) return {};
+  TextBuilder out;
+  // Room for the subtree's text with a space about every five bytes (prose), so that the text
+  // is not copied as it grows.
+  out.reserve(nodes_[root].text + nodes_[root].text / 4 + 64);
   const bool top_pre = top->type == XML_ELEMENT_NODE && classify(top->name).role == Role::pre;
   std::vector<Frame> stack{{top, Break::none, false, top_pre}};
   int pre = top_pre ? 1 : 0;
@@ -519,7 +540,7 @@ std::string Finder::render(std::uint32_t root) const {
   while (node != nullptr) {
     if (node->type == XML_ELEMENT_NODE) {
       if (node->_private != nullptr && !(nodes_[index_of(node)].state & kPruned)) {
-        const Tag& tag = classify(node->name);
+        const Node& tag = nodes_[index_of(node)];
         out.request_break(tag.brk);
         if (tag.role == Role::cell) out.request_space();
         if (tag.role == Role::br) {
@@ -532,7 +553,7 @@ std::string Finder::render(std::uint32_t root) const {
         }
       }
     } else if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
-      std::string_view s(reinterpret_cast<const char*>(node->content));
+      std::string_view s = text_of(node);
       if (pre > 0) {
         // HTML drops a newline that directly follows <pre>; libxml2 keeps it.
         if (node->prev == nullptr && stack.back().pre) {
@@ -561,7 +582,10 @@ std::string Finder::render(std::uint32_t root) const {
     }
     node = node->next;
   }
-  return drop_repeated_lines(out.take(), verbatim, kRepeatedLineBytes);
+  std::string text = drop_repeated_lines(out.take(), verbatim, kRepeatedLineBytes);
+  // The room reserved was a guess made before link blocks inside the subtree were pruned.
+  if (text.capacity() > 2 * text.size() + 4096) text.shrink_to_fit();
+  return text;
 }
 
 MainContent Finder::run(xmlNode* first) {
@@ -663,14 +687,18 @@ std::string_view product_description(const std::vector<boost::json::value>& bloc
 
 }  // namespace
 
-MainContent main_content(xmlNode* first) {
+MainContent main_content(xmlNode* first, const Metadata* meta) {
   if (first == nullptr) return {};
   MainContent out = Finder().run(first);
   if (out.text.size() >= kShortTextBytes || first->doc == nullptr) return out;
   // A short text may be all the markup shows of a product whose page draws the rest with
   // scripts; the product's own JSON-LD description then says more than the page does.
-  const Metadata meta = read_metadata(first->doc);
-  const std::string_view description = product_description(meta.json_ld);
+  Metadata read;
+  if (meta == nullptr) {
+    read = read_metadata(first->doc);
+    meta = &read;
+  }
+  const std::string_view description = product_description(meta->json_ld);
   if (description.empty()) return out;
   HtmlDoc doc = parse_html(description);
   if (!doc || doc->children == nullptr) return out;

@@ -46,6 +46,8 @@
 
 #include <string>
 
+#include "common/extract_meta.h"
+
 struct _xmlNode;
 
 namespace meadow::extract {
@@ -56,8 +58,10 @@ struct MainContent {
 };
 
 // `first` is the document's first child (xmlDoc::children); null gives an empty result.
+// `meta` is read_metadata() of the same document when the caller has it (its JSON-LD is all
+// that is used); without it, a short text has the document's metadata read again.
 // Never recurses over the tree, so any nesting depth is safe; uses the nodes' `_private`
 // field as scratch space, so the document must not be shared with another thread meanwhile.
-MainContent main_content(_xmlNode* first);
+MainContent main_content(_xmlNode* first, const Metadata* meta = nullptr);
 
 }  // namespace meadow::extract

@@ -64,19 +64,38 @@ struct Attrs {
 
 Attrs read_attrs(const xmlNode* e) {
   Attrs a;
+  // Dispatched on the first letter: every element's attributes pass through here.
   for (const xmlAttr* p = e->properties; p != nullptr; p = p->next) {
     if (p->name == nullptr) continue;
     auto n = reinterpret_cast<const char*>(p->name);
-    if (std::strcmp(n, "class") == 0) a.cls = p;
-    else if (std::strcmp(n, "id") == 0) a.id = p;
-    else if (std::strcmp(n, "itemprop") == 0) a.itemprop = p;
-    else if (std::strcmp(n, "rel") == 0) a.rel = p;
-    else if (std::strcmp(n, "property") == 0) a.property = p;
-    else if (std::strcmp(n, "name") == 0) a.name = p;
-    else if (std::strcmp(n, "content") == 0) a.content = p;
-    else if (std::strcmp(n, "datetime") == 0) a.datetime = p;
-    else if (std::strcmp(n, "type") == 0) a.type = p;
-    else if (std::strcmp(n, "pubdate") == 0) a.pubdate = true;
+    switch (n[0]) {
+      case 'c':
+        if (std::strcmp(n, "class") == 0) a.cls = p;
+        else if (std::strcmp(n, "content") == 0) a.content = p;
+        break;
+      case 'i':
+        if (std::strcmp(n, "id") == 0) a.id = p;
+        else if (std::strcmp(n, "itemprop") == 0) a.itemprop = p;
+        break;
+      case 'r':
+        if (std::strcmp(n, "rel") == 0) a.rel = p;
+        break;
+      case 'p':
+        if (std::strcmp(n, "property") == 0) a.property = p;
+        else if (std::strcmp(n, "pubdate") == 0) a.pubdate = true;
+        break;
+      case 'n':
+        if (std::strcmp(n, "name") == 0) a.name = p;
+        break;
+      case 'd':
+        if (std::strcmp(n, "datetime") == 0) a.datetime = p;
+        break;
+      case 't':
+        if (std::strcmp(n, "type") == 0) a.type = p;
+        break;
+      default:
+        break;
+    }
   }
   return a;
 }
@@ -148,6 +167,31 @@ bool any_token(const xmlAttr* a, Pred pred) {
   return split(value_of(a, 512), [](char c) { return c == ' '; });
 }
 
+// What an element's class says to the walk: a byline, or a publish date. Remembered per class
+// value, viewed in the document (so a cache lives no longer than one walk): pages repeat a few
+// class lists on thousands of elements.
+struct ClassWords {
+  bool byline = false;
+  bool date = false;
+};
+
+class ClassWordCache {
+ public:
+  ClassWords words(const xmlAttr* cls) {
+    if (cls == nullptr) return {};
+    const xmlNode* only = cls->children;
+    if (only == nullptr || only->next != nullptr || only->content == nullptr) return read(cls);
+    const auto [it, added] = known_.try_emplace(reinterpret_cast<const char*>(only->content));
+    if (added) it->second = read(cls);
+    return it->second;
+  }
+
+ private:
+  static ClassWords read(const xmlAttr* cls) { return {any_token(cls, byline_token), any_token(cls, date_token)}; }
+
+  std::unordered_map<std::string_view, ClassWords> known_;
+};
+
 bool inside_article(const xmlNode* e) {
   std::size_t steps = 0;
   for (const xmlNode* p = e->parent; p != nullptr && steps < kMaxAncestorsChecked; p = p->parent, ++steps) {
@@ -185,11 +229,25 @@ std::string raw_text(const xmlNode* e, std::size_t max_bytes) {
   return out;
 }
 
-// An element holding one text node and nothing else: a label, a name, a date.
-std::string_view leaf_text(const xmlNode* e) {
+// The text of an element holding one text node and nothing else (a label, a name, a date),
+// trimmed; "" when that is longer than `max_bytes`. Most such elements are paragraphs, so the
+// length is only read as far as needed.
+std::string_view short_leaf_text(const xmlNode* e, std::size_t max_bytes) {
   const xmlNode* c = e->children;
   if (c == nullptr || c->next != nullptr || c->type != XML_TEXT_NODE || c->content == nullptr) return {};
-  return text::trim(reinterpret_cast<const char*>(c->content));
+  const char* p = reinterpret_cast<const char*>(c->content);
+  while (text::is_space(*p)) ++p;
+  const std::size_t probe = max_bytes + 16;
+  const std::size_t n = strnlen(p, probe);
+  if (n == probe) {
+    // Longer than max_bytes unless all that follows it is whitespace.
+    for (std::size_t i = max_bytes; i < probe; ++i)
+      if (!text::is_space(p[i])) return {};
+    const std::string_view t = text::trim(p);
+    return t.size() <= max_bytes ? t : std::string_view();
+  }
+  const std::string_view t = text::trim(std::string_view(p, n));
+  return t.size() <= max_bytes ? t : std::string_view();
 }
 
 bool byline_label(std::string_view t) {
@@ -200,8 +258,9 @@ bool byline_label(std::string_view t) {
 }
 
 void gather_labelled(const xmlNode* e, Gathered& g) {
-  std::string_view t = leaf_text(e);
-  if (t.empty() || t.size() > 80 || g.labelled.size() >= kMaxCandidates) return;
+  if (g.labelled.size() >= kMaxCandidates) return;
+  const std::string_view t = short_leaf_text(e, 80);
+  if (t.empty()) return;
   if (byline_label(t)) {
     const xmlNode* next = e->next;
     while (next != nullptr && next->type != XML_ELEMENT_NODE) next = next->next;
@@ -229,6 +288,7 @@ bool skipped_element(std::string_view name) {
 
 Gathered gather(const xmlNode* root) {
   Gathered g;
+  ClassWordCache class_words;
   for (const xmlNode* n = root; n != nullptr;) {
     if (!is_element(n)) {
       n = next_in_tree(n, root);
@@ -280,12 +340,13 @@ Gathered gather(const xmlNode* root) {
         push_capped(g.article_times, when);
       }
     }
-    if (g.bylines.size() < kMaxCandidates && (any_token(a.cls, byline_token) || any_token(a.id, byline_token))) {
+    const ClassWords words = class_words.words(a.cls);
+    if (g.bylines.size() < kMaxCandidates && (words.byline || any_token(a.id, byline_token))) {
       push_capped(g.bylines, node_text(n, 300));
       gather_text_runs(n, g.byline_parts);
     }
     gather_labelled(n, g);
-    if (g.date_lines.size() < kMaxCandidates && name != "time" && any_token(a.cls, date_token)) {
+    if (g.date_lines.size() < kMaxCandidates && name != "time" && words.date) {
       push_capped(g.date_lines, node_text(n, 120));
     }
     n = next_in_tree(n, root);
@@ -334,7 +395,8 @@ std::string decode_references(std::string_view s) {
 }
 
 std::string clean_name(std::string_view raw) {
-  std::string s = collapse_whitespace(decode_references(raw.substr(0, 1024)), 400);
+  raw = raw.substr(0, 1024);
+  std::string s = collapse_whitespace(raw.find('&') == std::string_view::npos ? raw : decode_references(raw), 400);
   std::string_view v = s;
   while (!v.empty() && (v.front() == ',' || v.front() == '|' || v.front() == ':' || v.front() == '-')) {
     v = text::trim(v.substr(1));
@@ -358,11 +420,12 @@ std::string clean_name(std::string_view raw) {
     if (at != std::string_view::npos) v = v.substr(0, at);
   }
   static constexpr std::array<std::string_view, 5> kTails = {" on ", " published", " updated", " posted", " last "};
+  std::string lower = text::ascii_lower(v);  // cut along with v
   for (auto tail : kTails) {
-    std::string lower = text::ascii_lower(v);
     for (std::size_t at = 0; (at = lower.find(tail, at)) != std::string::npos; ++at) {
       if (tail != " on " || is_month_or_digit(v.substr(at + tail.size()))) {
         v = v.substr(0, at);
+        lower.resize(at);
         break;
       }
     }

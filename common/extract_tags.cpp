@@ -21,12 +21,19 @@ class TagTable {
   const Tag* find(std::string_view name) const noexcept {
     if (name.empty()) return nullptr;
     for (std::size_t i = slot(name); !slots_[i].name.empty(); i = (i + 1) % kSlots)
-      if (slots_[i].name == name) return &slots_[i].tag;
+      if (same(slots_[i].name, name)) return &slots_[i].tag;
     return nullptr;
   }
 
  private:
   static constexpr std::size_t kSlots = 256;  // over four times the tags, so probes stay short
+  // Tag names are a few bytes: compared in line rather than by a call to memcmp.
+  static bool same(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
   static std::size_t slot(std::string_view name) noexcept {
     const auto first = static_cast<unsigned char>(name.front()), last = static_cast<unsigned char>(name.back());
     return (first * 7u + last * 31u + name.size() * 101u) % kSlots;
@@ -82,7 +89,10 @@ const Tag& classify(const unsigned char* name) noexcept {
   }();
   static const Tag kPlain;
   if (name == nullptr) return kPlain;
-  const Tag* tag = kTags.find(reinterpret_cast<const char*>(name));
+  // Measured in line too: a call to strlen cost more than the few bytes of a tag name.
+  std::size_t size = 0;
+  while (name[size] != 0) ++size;
+  const Tag* tag = kTags.find(std::string_view(reinterpret_cast<const char*>(name), size));
   return tag != nullptr ? *tag : kPlain;
 }
 

@@ -39,6 +39,9 @@ class TextBuilder {
   // Asks for a space before the next text on the same line (between table cells, say).
   void request_space() noexcept { pending_space_ = true; }
 
+  // Makes room for this many bytes of text (at most max_bytes) before any is added.
+  void reserve(std::size_t bytes) { out_.reserve(bytes < max_bytes_ ? bytes : max_bytes_); }
+
   bool empty() const noexcept { return out_.empty(); }
   bool full() const noexcept { return full_; }
   const std::string& str() const noexcept { return out_; }
@@ -65,7 +68,7 @@ using TextRange = std::pair<std::size_t, std::size_t>;
 // starting inside one of `verbatim` (sorted ranges of preformatted text, where code repeats
 // for good reason) are always kept and never remembered. A dropped line takes its line
 // break with it, and the blank lines around it fold into one.
-std::string drop_repeated_lines(const std::string& text, const std::vector<TextRange>& verbatim, std::size_t min_bytes);
+std::string drop_repeated_lines(std::string text, const std::vector<TextRange>& verbatim, std::size_t min_bytes);
 
 // `s` with whitespace collapsed and trimmed, at most `max_bytes` (cut at a character boundary).
 std::string collapse_whitespace(std::string_view s, std::size_t max_bytes = std::numeric_limits<std::size_t>::max());

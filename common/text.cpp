@@ -19,8 +19,15 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 bool contains_ci(std::string_view hay, std::string_view needle) noexcept {
   if (needle.empty() || needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  // Class and id tokens are searched for a dozen words each: positions whose first byte does
+  // not match are passed over without a call.
+  const char first = ascii_lower(needle[0]);
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (ascii_lower(hay[i]) != first) continue;
+    std::size_t k = 1;
+    while (k < needle.size() && ascii_lower(hay[i + k]) == ascii_lower(needle[k])) ++k;
+    if (k == needle.size()) return true;
+  }
   return false;
 }
 

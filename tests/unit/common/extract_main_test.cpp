@@ -2,6 +2,8 @@
 // furniture and per page type (article, forum thread, product, listing, documentation).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <fstream>
 #include <string>
 
@@ -293,6 +295,26 @@ TEST(ExtractText, DropRepeatedLines) {
   EXPECT_EQ(drop_repeated_lines(text, {{0, text.size()}}, 20), text);
   EXPECT_EQ(drop_repeated_lines(long_line + "\n\n" + long_line, {}, 20), long_line);
   EXPECT_EQ(drop_repeated_lines("", {}, 20), "");
+}
+
+// Lines are first told apart by their length and their first and last sixteen bytes. Many
+// different lines that share all of those (a table of rows that differ in the middle) must
+// still each be kept once, and a repeat of any of them dropped, however many there are.
+TEST(ExtractText, DropRepeatedLinesThatShareTheirEnds) {
+  std::string text, expected;
+  for (int i = 0; i < 300; ++i) {
+    char middle[8];
+    std::snprintf(middle, sizeof middle, "%05d", i);
+    const std::string line = std::string("Row of the table: ") + middle + std::string(" ...and the same end.");
+    text += line + "\n";
+    expected += line + "\n";
+    if (i % 7 == 0) text += line + "\n";  // a repeat, dropped
+  }
+  expected.pop_back();
+  text.pop_back();
+  EXPECT_EQ(drop_repeated_lines(text, {}, 20), expected);
+  // Only the middle byte differs between the first 300 distinct lines and their repeats.
+  EXPECT_EQ(drop_repeated_lines(text + "\n" + text, {}, 20), expected);
 }
 
 TEST(ExtractMain, PageFooterLongerThanThePageIsLeftOut) {
