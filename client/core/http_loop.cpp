@@ -1,16 +1,9 @@
 #include "client/core/http_loop.h"
 
 #include <curl/curl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -157,15 +150,8 @@ size_t on_body(char* data, size_t size, size_t n, void* userp) {
 
 }  // namespace
 
-// libcurl's multi_socket interface on an epoll set of our own: libcurl says which sockets it
-// waits on and when its next timer is due, and each ready socket is handed to it alone. The
-// simpler curl_multi_perform would poll every transfer's socket on every turn, a system call
-// apiece, and would send a new request only at the start of the next turn.
 struct HttpLoop::Impl {
   CURLM* multi = nullptr;
-  int epoll_fd = -1;
-  int wake_fd = -1;             // an eventfd that wake() writes to
-  std::int64_t curl_due = -1;   // steady ms when libcurl wants CURL_SOCKET_TIMEOUT; -1: no timer
   std::uint64_t next_id = 1;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers;
   std::unordered_map<std::uint64_t, CURL*> by_id;
@@ -290,43 +276,6 @@ struct HttpLoop::Impl {
     if (t->done) t->done(std::move(resp));
   }
 
-  static int on_socket(CURL* /*easy*/, curl_socket_t fd, int what, void* userp, void* socketp) {
-    auto* self = static_cast<Impl*>(userp);
-    if (what == CURL_POLL_REMOVE) {
-      // Also when a connection goes back to libcurl's pool still open: it is not waited on there.
-      epoll_ctl(self->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-      return 0;
-    }
-    epoll_event ev{};
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
-    ev.data.fd = fd;
-    if (socketp == nullptr) {
-      // A socket handed back to libcurl's connection pool and then reused is still in the set.
-      if (epoll_ctl(self->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST)
-        epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
-      curl_multi_assign(self->multi, fd, self);  // marks it as in the set
-    } else {
-      epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
-    }
-    return 0;
-  }
-
-  static int on_curl_timer(CURLM* /*multi*/, long timeout_ms, void* userp) {
-    auto* self = static_cast<Impl*>(userp);
-    self->curl_due = timeout_ms < 0 ? -1 : HttpLoop::steady_ms() + timeout_ms;
-    return 0;
-  }
-
-  // Runs libcurl's due timers: starts transfers just added, enforces timeouts and rate limits.
-  // libcurl reports its next timer again after every such call, even an unchanged one.
-  void run_curl_timer() {
-    const std::int64_t due = curl_due;
-    curl_due = -1;
-    int running = 0;
-    if (curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running) == CURLM_RECURSIVE_API_CALL)
-      curl_due = due;  // called from one of libcurl's callbacks: nothing ran, the timer stands
-  }
-
   void run_timers() {
     const std::int64_t now = steady_ms();
     while (!timers.empty() && timers.begin()->first.first <= now) {
@@ -355,21 +304,7 @@ struct HttpLoop::Impl {
 HttpLoop::HttpLoop() : impl_(std::make_unique<Impl>()) {
   global_init();
   impl_->multi = curl_multi_init();
-  impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl_->multi == nullptr || impl_->epoll_fd < 0 || impl_->wake_fd < 0) {
-    std::fprintf(stderr, "meadow: cannot set up the network loop: %s\n", std::strerror(errno));
-    std::abort();
-  }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = impl_->wake_fd;
-  epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, impl_->wake_fd, &ev);
   curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
-  curl_multi_setopt(impl_->multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
-  curl_multi_setopt(impl_->multi, CURLMOPT_SOCKETDATA, impl_.get());
-  curl_multi_setopt(impl_->multi, CURLMOPT_TIMERFUNCTION, &Impl::on_curl_timer);
-  curl_multi_setopt(impl_->multi, CURLMOPT_TIMERDATA, impl_.get());
 }
 
 HttpLoop::~HttpLoop() {
@@ -377,8 +312,6 @@ HttpLoop::~HttpLoop() {
   impl_->transfers.clear();
   impl_->spare.clear();
   curl_multi_cleanup(impl_->multi);
-  ::close(impl_->wake_fd);
-  ::close(impl_->epoll_fd);
 }
 
 std::int64_t HttpLoop::steady_ms() {
@@ -398,10 +331,6 @@ std::uint64_t HttpLoop::start(HttpRequest req, Callback done) {
   impl_->by_id[id] = easy;
   impl_->transfers[easy] = std::move(t);
   curl_multi_add_handle(impl_->multi, easy);
-  // Send the request now rather than at the next turn, so the server works while this
-  // thread goes on with the rest of the turn. From inside one of libcurl's own callbacks
-  // this is refused, and the next turn starts the transfer instead.
-  impl_->run_curl_timer();
   return id;
 }
 
@@ -443,10 +372,7 @@ void HttpLoop::post(Task fn) {
 
 void HttpLoop::at_turn_end(Task fn) { impl_->turn_end.push_back(std::move(fn)); }
 
-void HttpLoop::wake() {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const auto n = ::write(impl_->wake_fd, &one, sizeof one);  // full only if already woken
-}
+void HttpLoop::wake() { curl_multi_wakeup(impl_->multi); }
 
 void HttpLoop::run_once(std::int64_t max_wait_ms) {
   std::int64_t wait = std::max<std::int64_t>(0, max_wait_ms);
@@ -456,23 +382,12 @@ void HttpLoop::run_once(std::int64_t max_wait_ms) {
     if (!impl_->posted.empty()) wait = 0;
   }
   if (!impl_->turn_end.empty()) wait = 0;
-  if (impl_->curl_due >= 0) wait = std::min(wait, std::max<std::int64_t>(0, impl_->curl_due - steady_ms()));
-  epoll_event events[64];
-  const int n = epoll_wait(impl_->epoll_fd, events, 64, static_cast<int>(std::min<std::int64_t>(wait, 1'000'000)));
-  for (int i = 0; i < n; ++i) {
-    const int fd = events[i].data.fd;
-    if (fd == impl_->wake_fd) {
-      std::uint64_t count = 0;
-      [[maybe_unused]] const auto r = ::read(fd, &count, sizeof count);
-      continue;
-    }
-    const std::uint32_t e = events[i].events;
-    const int mask = (e & EPOLLIN ? CURL_CSELECT_IN : 0) | (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                     (e & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-    int running = 0;
-    curl_multi_socket_action(impl_->multi, fd, mask, &running);
-  }
-  if (impl_->curl_due >= 0 && impl_->curl_due <= steady_ms()) impl_->run_curl_timer();
+  // One perform a turn. curl_multi_poll cuts its wait short when one of libcurl's own timers
+  // is due, and a newly added transfer is due at once, so no perform is needed before it;
+  // each perform polls every transfer's socket, a system call apiece.
+  int running = 0;
+  if (wait > 0) curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(std::min<std::int64_t>(wait, 1'000'000)), nullptr);
+  curl_multi_perform(impl_->multi, &running);
   int left = 0;
   std::vector<std::pair<std::uint64_t, CURLcode>> done;
   while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &left)) {
