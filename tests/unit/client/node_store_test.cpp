@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -361,6 +362,51 @@ TEST(NodeStore, FrameSurvivesClosingAndReopening) {
   EXPECT_GT(add_ok(*s, fetch(6, kT0), frame_for(6)), id);
 }
 
+// A kill -9 leaves the files as they are when it lands. So after add_many() returns, a copy of
+// the database and its WAL, opened without the wal-index (SQLite then rebuilds it from the WAL
+// alone, checking every frame), must hold every row so far with its frame. The batches run the
+// WAL through checkpoints, and the last one is larger than the page cache, so SQLite writes part
+// of it early and rewrites some of those frames when it commits.
+TEST(NodeStore, EveryBatchIsInTheFilesWhenAddManyReturns) {
+  TempDir dir;
+  const std::string path = dir.file("node.db");
+  auto s = open_ok(path);
+  ASSERT_TRUE(s);
+  constexpr std::size_t kFrameBytes = 20'000;
+  std::int64_t tasks = 0;
+  auto add_batch = [&](int n) {
+    std::vector<NewContribution> items;
+    for (int i = 0; i < n; ++i) {
+      ++tasks;
+      items.push_back({fetch(tasks, kT0 + tasks), frame_for(tasks, kFrameBytes)});
+    }
+    auto ids = s->add_many(items);
+    ASSERT_TRUE(ids.ok()) << ids.error().message;
+  };
+  auto check_copy = [&](const std::string& name) {
+    const std::string copy = dir.file(name + ".db");
+    std::filesystem::copy_file(path, copy);
+    if (std::filesystem::exists(path + "-wal")) std::filesystem::copy_file(path + "-wal", copy + "-wal");
+    auto c = open_ok(copy);
+    ASSERT_TRUE(c);
+    auto pending = c->pending(1'000'000, std::numeric_limits<std::size_t>::max());
+    ASSERT_TRUE(pending.ok());
+    ASSERT_EQ(static_cast<std::int64_t>(pending->size()), tasks) << name;
+    for (const auto& p : *pending)
+      ASSERT_EQ(p.frame, frame_for(p.task_id, kFrameBytes)) << name << ", task " << p.task_id;
+    auto t = c->totals();
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->pending, tasks) << name;
+    EXPECT_EQ(raw_text(copy, "PRAGMA integrity_check"), "ok") << name;
+  };
+  for (int i = 1; i <= 40; ++i) {
+    add_batch(8);
+    if (i % 10 == 0) check_copy("after-" + std::to_string(i) + "-batches");
+  }
+  add_batch(200);
+  check_copy("after-a-large-batch");
+}
+
 TEST(NodeStore, TwoConnectionsShareSettingsAndNoticeEachOther) {
   TempDir dir;
   const std::string path = dir.file("node.db");
@@ -682,6 +728,72 @@ void kill_writer_and_check(std::int64_t batch) {
 TEST(NodeStore, KilledWriterLeavesEveryCommittedRowWhole) { kill_writer_and_check(1); }
 
 TEST(NodeStore, KilledBatchWriterLeavesEveryCommittedBatchWhole) { kill_writer_and_check(7); }
+
+// A writer whose files may not grow past `limit_bytes` (RLIMIT_FSIZE, as a full disk would
+// stop it) adds batches until one is refused: that batch is not in the store, and every batch
+// whose add_many() returned is, whole, however late the failed write came (the WAL filling
+// up, or a checkpoint copying pages into the database file).
+void fill_until_a_write_fails(rlim_t limit_bytes, std::size_t frame_bytes) {
+  TempDir dir;
+  const std::string path = dir.file("node.db");
+  ASSERT_TRUE(open_ok(path));
+
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    const rlimit limit{limit_bytes, limit_bytes};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(2);
+    auto s = NodeStore::open(path);
+    if (!s.ok()) _exit(3);
+    for (std::int64_t task = 1; task < 100'000;) {
+      std::vector<NewContribution> items;
+      for (int i = 0; i < 8; ++i, ++task) items.push_back({fetch(task, kT0 + task), frame_for(task, frame_bytes)});
+      auto ids = (*s)->add_many(items);
+      if (!ids.ok()) _exit(10);
+      for (std::int64_t v : *ids) {
+        if (write(fds[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) _exit(4);
+      }
+    }
+    _exit(5);
+  }
+  close(fds[1]);
+  std::set<std::int64_t> committed;
+  std::int64_t v = 0;
+  while (read(fds[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v)) committed.insert(v);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 10) << "the writer was never refused, status " << status;
+  ASSERT_GE(committed.size(), 40u) << "the writer was refused too early to test anything";
+
+  EXPECT_EQ(raw_text(path, "PRAGMA integrity_check"), "ok");
+  auto s = open_ok(path);
+  ASSERT_TRUE(s);
+  auto pending = s->pending(1'000'000, std::numeric_limits<std::size_t>::max());
+  ASSERT_TRUE(pending.ok());
+  std::set<std::int64_t> stored;
+  for (const auto& p : *pending) {
+    stored.insert(p.contribution_id);
+    EXPECT_EQ(p.frame, frame_for(p.task_id, frame_bytes)) << "task " << p.task_id;
+  }
+  EXPECT_EQ(stored, committed) << "the refused batch is stored, or a batch that was not refused is missing";
+  auto t = s->totals();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->pending, static_cast<std::int64_t>(committed.size()));
+  EXPECT_GT(add_ok(*s, fetch(100'000, kT0), frame_for(1)), *committed.rbegin());
+}
+
+// The WAL reaches the limit first (it holds some 4 MB before a checkpoint empties it). Small
+// results, so that a batch's frames are written in one go, at its commit.
+TEST(NodeStore, AWriteRefusedInTheWalFailsItsBatchAndNothingElse) { fill_until_a_write_fails(1 << 20, 2'000); }
+
+// A checkpoint reaches the limit first, copying pages into the database file; the WAL, which
+// cannot start over until a checkpoint succeeds, reaches it next.
+TEST(NodeStore, AWriteRefusedInACheckpointLosesNothing) { fill_until_a_write_fails(6 << 20, 20'000); }
 
 }  // namespace
 }  // namespace meadow::client
