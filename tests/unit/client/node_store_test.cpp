@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <random>
@@ -626,6 +627,30 @@ TEST(NodeStore, MissingDirectoryIsAClearError) {
   EXPECT_NE(s.error().message.find("directory exists"), std::string::npos) << s.error().message;
 }
 
+// A writer in a child process: `body` runs there with the write end of a pipe and ends it
+// with _exit; the parent gets the child's pid and the read end. send_ids reports each row id
+// whose add returned.
+struct WriterChild {
+  pid_t pid = -1;
+  int ids_fd = -1;
+};
+WriterChild fork_writer(const std::function<void(int)>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    body(fds[1]);
+    _exit(6);
+  }
+  close(fds[1]);
+  return {pid, fds[0]};
+}
+void send_ids(int fd, const std::vector<std::int64_t>& ids) {
+  for (std::int64_t v : ids)
+    if (write(fd, &v, sizeof v) != static_cast<ssize_t>(sizeof v)) _exit(4);
+}
+
 // A writer killed with SIGKILL in the middle of its loop, adding `batch` rows at a time
 // (add() when 1, add_many() otherwise): every row whose add returned is on disk with its frame,
 // nothing is half written, a batch is all there or not at all, and the tallies agree with the
@@ -635,12 +660,7 @@ void kill_writer_and_check(std::int64_t batch) {
   const std::string path = dir.file("node.db");
   ASSERT_TRUE(open_ok(path));
 
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  const WriterChild child = fork_writer([&](int ids_fd) {
     auto s = NodeStore::open(path);
     if (!s.ok()) _exit(2);
     std::vector<NewContribution> items;
@@ -660,19 +680,19 @@ void kill_writer_and_check(std::int64_t batch) {
         ids = *added;
       }
       items.clear();
-      for (std::int64_t v : ids) {
-        if (write(fds[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) _exit(4);
-      }
+      send_ids(ids_fd, ids);
     }
-  }
-  close(fds[1]);
+  });
+  ASSERT_GE(child.pid, 0);
+  const pid_t pid = child.pid;
+  const int ids_fd = child.ids_fd;
 
   std::set<std::int64_t> committed;
   auto read_id = [&](int timeout_ms) {
-    pollfd p{fds[0], POLLIN, 0};
+    pollfd p{ids_fd, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0) return false;
     std::int64_t v = 0;
-    if (read(fds[0], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) return false;
+    if (read(ids_fd, &v, sizeof v) != static_cast<ssize_t>(sizeof v)) return false;
     committed.insert(v);
     return true;
   };
@@ -683,7 +703,7 @@ void kill_writer_and_check(std::int64_t batch) {
   waitpid(pid, &status, 0);
   while (read_id(0)) {
   }
-  close(fds[0]);
+  close(ids_fd);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
   ASSERT_GE(committed.size(), 300u) << "the writer did not get going";
 
@@ -738,12 +758,7 @@ void fill_until_a_write_fails(rlim_t limit_bytes, std::size_t frame_bytes) {
   const std::string path = dir.file("node.db");
   ASSERT_TRUE(open_ok(path));
 
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  const WriterChild child = fork_writer([&](int ids_fd) {
     signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
     const rlimit limit{limit_bytes, limit_bytes};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(2);
@@ -754,19 +769,17 @@ void fill_until_a_write_fails(rlim_t limit_bytes, std::size_t frame_bytes) {
       for (int i = 0; i < 8; ++i, ++task) items.push_back({fetch(task, kT0 + task), frame_for(task, frame_bytes)});
       auto ids = (*s)->add_many(items);
       if (!ids.ok()) _exit(10);
-      for (std::int64_t v : *ids) {
-        if (write(fds[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) _exit(4);
-      }
+      send_ids(ids_fd, *ids);
     }
     _exit(5);
-  }
-  close(fds[1]);
+  });
+  ASSERT_GE(child.pid, 0);
   std::set<std::int64_t> committed;
   std::int64_t v = 0;
-  while (read(fds[0], &v, sizeof v) == static_cast<ssize_t>(sizeof v)) committed.insert(v);
-  close(fds[0]);
+  while (read(child.ids_fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) committed.insert(v);
+  close(child.ids_fd);
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(child.pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 10) << "the writer was never refused, status " << status;
   ASSERT_GE(committed.size(), 40u) << "the writer was refused too early to test anything";
 
