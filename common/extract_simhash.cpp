@@ -302,21 +302,20 @@ class Accumulator {
     for (; g + kGroup <= gathered_count_; g += kGroup) {
       Words d[16];
       std::memcpy(d, gathered_.data() + g, sizeof d);
-      Words twos_a, twos_b, fours_a, fours_b, eights_a, eights_b, sixteens;
-      add3(twos_a, ones_, d[0], d[1]);
-      add3(twos_b, ones_, d[2], d[3]);
-      add3(fours_a, twos_, twos_a, twos_b);
-      add3(twos_a, ones_, d[4], d[5]);
-      add3(twos_b, ones_, d[6], d[7]);
-      add3(fours_b, twos_, twos_a, twos_b);
-      add3(eights_a, fours_, fours_a, fours_b);
-      add3(twos_a, ones_, d[8], d[9]);
-      add3(twos_b, ones_, d[10], d[11]);
-      add3(fours_a, twos_, twos_a, twos_b);
-      add3(twos_a, ones_, d[12], d[13]);
-      add3(twos_b, ones_, d[14], d[15]);
-      add3(fours_b, twos_, twos_a, twos_b);
-      add3(eights_b, fours_, fours_a, fours_b);
+      // Eight vectors of hashes into the running counts, with their carry out of fours_.
+      auto add8 = [this](const Words* e, Words& eights) {
+        Words twos_a, twos_b, fours_a, fours_b;
+        add3(twos_a, ones_, e[0], e[1]);
+        add3(twos_b, ones_, e[2], e[3]);
+        add3(fours_a, twos_, twos_a, twos_b);
+        add3(twos_a, ones_, e[4], e[5]);
+        add3(twos_b, ones_, e[6], e[7]);
+        add3(fours_b, twos_, twos_a, twos_b);
+        add3(eights, fours_, fours_a, fours_b);
+      };
+      Words eights_a, eights_b, sixteens;
+      add8(d, eights_a);
+      add8(d + 8, eights_b);
       add3(sixteens, eights_, eights_a, eights_b);
       vote(sixteens_, sixteens[0], 1);
       vote(sixteens_, sixteens[1], 1);
