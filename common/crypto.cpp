@@ -8,12 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <initializer_list>
 #include <system_error>
+#include <vector>
+
+#include "common/sha512.h"
 
 namespace meadow::crypto {
 namespace {
@@ -339,10 +342,11 @@ bool PublicKey::verify(std::string_view message, std::string_view signature) con
 // ---- KeyPair
 
 // Signing follows RFC 8032 section 5.1.6 itself rather than calling OpenSSL's Ed25519: the two
-// SHA-512 passes over the message use OpenSSL, which hashes faster than libsodium here, and the
-// group and scalar arithmetic uses libsodium, which does it in half the time OpenSSL 3.0 takes.
-// Ed25519 is deterministic, so the signature is the one OpenSSL would make (a test holds the
-// two to that); a 20 KB record signs in about 58 us instead of 72.
+// SHA-512 passes over the message use common/sha512 (OpenSSL, or eight messages side by side
+// when several are signed at once), and the group and scalar arithmetic uses libsodium, which
+// does it in half the time OpenSSL 3.0 takes. Ed25519 is deterministic, so the signature is the
+// one OpenSSL would make (a test holds the two to that); a 20 KB record signs in about 58 us
+// alone instead of 72, and in about 25 in a batch of eight or more.
 struct KeyPair::Impl {
   PkeyPtr pkey;  // EVP_PKEY_free wipes the private key bytes
   // From SHA-512 of the seed: the secret scalar, clamped and reduced mod L, and the prefix
@@ -365,17 +369,6 @@ namespace {
 void ensure_sodium() {
   static const bool ready = sodium_init() >= 0;
   if (!ready) fatal("sodium_init");
-}
-
-// One SHA-512 over the concatenated parts, into out[64].
-void sha512_of(std::initializer_list<std::string_view> parts, unsigned char* out) {
-  thread_local const MdCtxPtr ctx(EVP_MD_CTX_new());
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA512", nullptr);
-  if (!ctx || !md || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) fatal("EVP_DigestInit_ex");
-  for (std::string_view p : parts)
-    if (EVP_DigestUpdate(ctx.get(), p.data(), p.size()) != 1) fatal("EVP_DigestUpdate");
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), out, &len) != 1 || len != 64) fatal("EVP_DigestFinal_ex");
 }
 
 std::string_view view(const unsigned char* p, std::size_t n) {
@@ -413,7 +406,7 @@ Result<KeyPair> KeyPair::from_seed(std::string_view seed32) {
     fatal("EVP_PKEY_get_raw_public_key");
   ensure_sodium();
   unsigned char h[64];
-  sha512_of({seed32}, h);
+  sha512({{}, seed32}, h);
   h[0] &= 248;  // RFC 8032 5.1.5 step 2
   h[31] &= 127;
   h[31] |= 64;
@@ -438,23 +431,40 @@ std::string KeyPair::seed() const {
   return out;
 }
 
-std::string KeyPair::sign(std::string_view message) const {
+std::string KeyPair::sign(std::string_view message) const { return std::move(sign_many({&message, 1}).front()); }
+
+std::vector<std::string> KeyPair::sign_many(std::span<const std::string_view> messages) const {
   const Impl& k = *impl_;
-  unsigned char h[64], r[32], hram[32], s[32];
-  std::string sig(kSignatureSize, '\0');
-  auto* out = reinterpret_cast<unsigned char*>(sig.data());
-  sha512_of({view(k.prefix, 32), message}, h);  // the nonce r = SHA-512(prefix || M) mod L
-  crypto_core_ed25519_scalar_reduce(r, h);
-  // R = rB. libsodium refuses r = 0, which SHA-512 gives with probability 2^-252.
-  if (crypto_scalarmult_ed25519_base_noclamp(out, r) != 0) fatal("crypto_scalarmult_ed25519_base_noclamp");
-  sha512_of({view(out, 32), view(k.public_key, 32), message}, h);  // SHA-512(R || A || M) mod L
-  crypto_core_ed25519_scalar_reduce(hram, h);
-  crypto_core_ed25519_scalar_mul(s, hram, k.scalar);
-  crypto_core_ed25519_scalar_add(out + 32, s, r);  // S = (r + hram * a) mod L
-  OPENSSL_cleanse(r, sizeof r);
-  OPENSSL_cleanse(s, sizeof s);
-  OPENSSL_cleanse(h, sizeof h);
-  return sig;
+  const std::size_t n = messages.size();
+  std::vector<std::string> sigs(n, std::string(kSignatureSize, '\0'));
+  std::vector<Sha512Input> in(n);
+  std::vector<Sha512Digest> h(n);
+  std::vector<std::array<unsigned char, 32>> r(n);
+  std::vector<std::array<unsigned char, 64>> ra(n);  // R || A
+  // The nonces r = SHA-512(prefix || M) mod L.
+  for (std::size_t i = 0; i < n; ++i) in[i] = {view(k.prefix, 32), messages[i]};
+  sha512_many(in, h.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    crypto_core_ed25519_scalar_reduce(r[i].data(), h[i]);
+    // R = rB. libsodium refuses r = 0, which SHA-512 gives with probability 2^-252.
+    if (crypto_scalarmult_ed25519_base_noclamp(ra[i].data(), r[i].data()) != 0)
+      fatal("crypto_scalarmult_ed25519_base_noclamp");
+    std::memcpy(ra[i].data() + 32, k.public_key, 32);
+    in[i] = {view(ra[i].data(), 64), messages[i]};
+  }
+  sha512_many(in, h.data());  // SHA-512(R || A || M)
+  for (std::size_t i = 0; i < n; ++i) {
+    auto* out = reinterpret_cast<unsigned char*>(sigs[i].data());
+    unsigned char hram[32], s[32];
+    crypto_core_ed25519_scalar_reduce(hram, h[i]);
+    crypto_core_ed25519_scalar_mul(s, hram, k.scalar);
+    std::memcpy(out, ra[i].data(), 32);
+    crypto_core_ed25519_scalar_add(out + 32, s, r[i].data());  // S = (r + hram * a) mod L
+    OPENSSL_cleanse(s, sizeof s);
+  }
+  OPENSSL_cleanse(r.data(), r.size() * sizeof r[0]);
+  OPENSSL_cleanse(h.data(), h.size() * sizeof h[0]);
+  return sigs;
 }
 
 Status KeyPair::save(const std::string& path) const {

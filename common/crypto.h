@@ -6,8 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -78,6 +80,9 @@ class KeyPair {
   const PublicKey& public_key() const noexcept { return public_; }
   std::string seed() const;  // 32 raw bytes; handle with care
   std::string sign(std::string_view message) const;  // 64 raw bytes
+  // sign() of each message, in order. Faster per message than one call each when there are
+  // several: their SHA-512 passes run side by side (common/sha512.h).
+  std::vector<std::string> sign_many(std::span<const std::string_view> messages) const;
 
   // Loads a key file written by save(), or makes a new key and saves it when the file
   // does not exist. The file is created with mode 0600; an existing file that others can

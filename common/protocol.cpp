@@ -409,30 +409,47 @@ void sign_record(json::object& record, const crypto::KeyPair& key) {
 
 std::string signed_ok_line_json(std::int64_t task_id, std::int64_t token, const json::object& unsigned_record,
                                 const crypto::KeyPair& key, std::string_view capture_body) {
-  // The canonical record goes to a buffer each thread keeps, so a record of tens of KB is
-  // written without regrowing, and the line is then built at its final size (with room for
-  // the newline callers add).
-  thread_local std::string canonical;
-  canonical.clear();
-  append_canonical_json(canonical, unsigned_record);
-  const std::string sig = crypto::base64_encode(key.sign(canonical));
-  const std::string head = "{\"task_id\":" + std::to_string(task_id) + ",\"token\":" + std::to_string(token) +
-                           ",\"outcome\":\"ok\",\"record\":";
-  std::string out;
-  out.reserve(head.size() + canonical.size() + sig.size() + 20 +
-              (capture_body.empty() ? 0 : 24 + (capture_body.size() + 2) / 3 * 4));
-  out += head;
-  out.append(canonical, 0, canonical.size() - 1);  // without the record's closing '}'
-  out += unsigned_record.empty() ? "\"signature\":\"" : ",\"signature\":\"";
-  out += sig;
-  out += "\"}";
-  if (!capture_body.empty()) {
-    out += ",\"capture_base64\":\"";
-    out += crypto::base64_encode(capture_body);
-    out += '"';
+  const OkLineInput line{task_id, token, &unsigned_record, capture_body};
+  return std::move(signed_ok_lines_json({&line, 1}, key).front());
+}
+
+std::vector<std::string> signed_ok_lines_json(std::span<const OkLineInput> lines, const crypto::KeyPair& key) {
+  // The canonical records go to buffers each thread keeps, so records of tens of KB are
+  // written without regrowing; they are signed together, and each line is then built at its
+  // final size (with room for the newline callers add).
+  thread_local std::vector<std::string> canonical;
+  if (canonical.size() < lines.size()) canonical.resize(lines.size());
+  std::vector<std::string_view> signing(lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    canonical[i].clear();
+    append_canonical_json(canonical[i], *lines[i].record);
+    signing[i] = canonical[i];
   }
-  out += '}';
-  if (canonical.capacity() > (1u << 22)) canonical = std::string();  // give back what one huge record took
+  const std::vector<std::string> sigs = key.sign_many(signing);
+  std::vector<std::string> out(lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const OkLineInput& in = lines[i];
+    const std::string& record = canonical[i];
+    const std::string sig = crypto::base64_encode(sigs[i]);
+    const std::string head = "{\"task_id\":" + std::to_string(in.task_id) + ",\"token\":" + std::to_string(in.token) +
+                             ",\"outcome\":\"ok\",\"record\":";
+    std::string& line = out[i];
+    line.reserve(head.size() + record.size() + sig.size() + 20 +
+                 (in.capture_body.empty() ? 0 : 24 + (in.capture_body.size() + 2) / 3 * 4));
+    line += head;
+    line.append(record, 0, record.size() - 1);  // without the record's closing '}'
+    line += in.record->empty() ? "\"signature\":\"" : ",\"signature\":\"";
+    line += sig;
+    line += "\"}";
+    if (!in.capture_body.empty()) {
+      line += ",\"capture_base64\":\"";
+      line += crypto::base64_encode(in.capture_body);
+      line += '"';
+    }
+    line += '}';
+  }
+  for (std::string& c : canonical)
+    if (c.capacity() > (1u << 22)) c = std::string();  // give back what one huge record took
   return out;
 }
 

@@ -5,12 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <random>
 #include <set>
+#include <vector>
+
+#include "common/sha512.h"
 
 namespace meadow::crypto {
 namespace {
@@ -58,6 +62,13 @@ TEST(Ed25519, Rfc8032VectorsGiveKnownKeysAndSignatures) {
   }
 }
 
+// `n` bytes from `rng`: repeatable test messages and seeds.
+std::string random_bytes_from(std::mt19937_64& rng, std::size_t n) {
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
 // What OpenSSL's own Ed25519 makes of the message with the key from `seed`.
 std::string openssl_signature(const std::string& seed, const std::string& message) {
   std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> pkey(
@@ -79,11 +90,7 @@ std::string openssl_signature(const std::string& seed, const std::string& messag
 // to larger than a record.
 TEST(Ed25519, SignaturesAreOpenSslsByteForByte) {
   std::mt19937_64 rng(20261122);
-  auto random_string = [&](std::size_t n) {
-    std::string s(n, '\0');
-    for (char& c : s) c = static_cast<char>(rng());
-    return s;
-  };
+  auto random_string = [&rng](std::size_t n) { return random_bytes_from(rng, n); };
   int mismatches = 0;
   for (int i = 0; i < 300; ++i) {
     const std::string seed = random_string(32);
@@ -102,6 +109,85 @@ TEST(Ed25519, SignaturesAreOpenSslsByteForByte) {
     ASSERT_TRUE(kp.ok());
     EXPECT_EQ(kp->sign("edge"), openssl_signature(seed, "edge"));
   }
+}
+
+// Signing many messages at once gives each the signature sign() gives it alone, and OpenSSL's,
+// whatever the batch's size (some batches fill the hashing lanes, some leave them part empty,
+// some are too small to use them) and however the messages' lengths differ within it.
+TEST(Ed25519, SignManyGivesEachMessageItsOwnSignature) {
+  std::mt19937_64 rng(4242);
+  auto random_string = [&rng](std::size_t n) { return random_bytes_from(rng, n); };
+  const std::string seed = random_string(32);
+  auto kp = KeyPair::from_seed(seed);
+  ASSERT_TRUE(kp.ok());
+  EXPECT_TRUE(kp->sign_many({}).empty());
+  for (std::size_t n : {1, 2, 3, 4, 5, 8, 9, 11, 16, 17, 40}) {
+    std::vector<std::string> messages;
+    for (std::size_t i = 0; i < n; ++i)
+      messages.push_back(random_string(i % 4 == 0 ? rng() % 200 : i % 4 == 1 ? 0 : 15000 + rng() % 15000));
+    const std::vector<std::string_view> views(messages.begin(), messages.end());
+    const std::vector<std::string> sigs = kp->sign_many(views);
+    ASSERT_EQ(sigs.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(sigs[i], openssl_signature(seed, messages[i])) << "batch of " << n << ", message " << i;
+      EXPECT_TRUE(kp->public_key().verify(messages[i], sigs[i]));
+    }
+  }
+}
+
+// SHA-512 of a head and a body, side by side in lanes or one by one, is OpenSSL's SHA-512 of
+// the two joined: heads of every allowed length, bodies that end on and around the block and
+// padding boundaries (111, 112 and 128 bytes into a block), empty and long ones.
+TEST(Sha512, ManyAtOnceAgreeWithOpenSsl) {
+  RecordProperty("lanes", sha512_lanes_available() ? "avx512" : "none");
+  std::mt19937_64 rng(512);
+  auto random_string = [&rng](std::size_t n) { return random_bytes_from(rng, n); };
+  auto reference = [](const std::string& message) {
+    unsigned char md[64];
+    unsigned int len = 0;
+    EVP_Digest(message.data(), message.size(), md, &len, EVP_sha512(), nullptr);
+    return std::string(reinterpret_cast<const char*>(md), len);
+  };
+  int mismatches = 0, checked = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const std::size_t n = 1 + rng() % 20;
+    std::vector<std::string> heads, bodies;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t head = trial < 129 && i == 0 ? static_cast<std::size_t>(trial) : rng() % (kMaxSha512Head + 1);
+      const std::size_t total = rng() % 3 == 0 ? 128 * (rng() % 4) + 100 + rng() % 40 : rng() % 40000;
+      heads.push_back(random_string(head));
+      bodies.push_back(random_string(total > head ? total - head : 0));
+    }
+    std::vector<Sha512Input> in;
+    for (std::size_t i = 0; i < n; ++i) in.push_back({heads[i], bodies[i]});
+    std::vector<Sha512Digest> out(n);
+    const std::size_t used = trial % 2 == 0 ? std::min<std::size_t>(n, 8) : n;
+    if (trial % 2 == 0)
+      sha512_lanes(std::span(in).first(used), out.data());
+    else
+      sha512_many(in, out.data());
+    for (std::size_t i = 0; i < used; ++i, ++checked) {
+      if (std::string(reinterpret_cast<const char*>(out[i]), 64) != reference(heads[i] + bodies[i])) ++mismatches;
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << checked;
+  // FIPS 180-4's own examples: "abc" and the 112-byte message, split anywhere.
+  const std::string abc_digest =
+      "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+      "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+  Sha512Digest d;
+  sha512({"a", "bc"}, d);
+  EXPECT_EQ(to_hex(std::string_view(reinterpret_cast<const char*>(d), 64)), abc_digest);
+  const std::string two_blocks =
+      "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+  std::vector<Sha512Input> in(5, Sha512Input{std::string_view(two_blocks).substr(0, 7), std::string_view(two_blocks).substr(7)});
+  in[4] = {{}, "abc"};
+  std::vector<Sha512Digest> out(in.size());
+  sha512_lanes(in, out.data());
+  EXPECT_EQ(to_hex(std::string_view(reinterpret_cast<const char*>(out[0]), 64)),
+            "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
+            "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909");
+  EXPECT_EQ(to_hex(std::string_view(reinterpret_cast<const char*>(out[4]), 64)), abc_digest);
 }
 
 TEST(Ed25519, TamperedMessageOrSignatureDoesNotVerify) {

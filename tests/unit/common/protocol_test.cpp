@@ -700,5 +700,33 @@ TEST(SignedOkLine, SerialisesTheRecordOnceAndVerifiesLikeSignRecord) {
   EXPECT_FALSE(verify_record(parsed->record, key.public_key()).ok());
 }
 
+// Lines signed together are the lines signed one at a time, whatever the batch's size, with
+// and without a captured body, including an empty record.
+TEST(SignedOkLine, LinesSignedTogetherAreTheLinesSignedAlone) {
+  const auto key = crypto::KeyPair::generate();
+  std::vector<boost::json::object> records;
+  for (int i = 0; i < 19; ++i) {
+    boost::json::object r;
+    if (i != 3) {
+      r["record_id"] = "r" + std::to_string(i);
+      r["text"] = std::string(static_cast<std::size_t>(i) * 1500, static_cast<char>('a' + i));
+    }
+    records.push_back(std::move(r));
+  }
+  for (std::size_t n : {1, 3, 4, 8, 19}) {
+    std::vector<OkLineInput> in;
+    for (std::size_t i = 0; i < n; ++i)
+      in.push_back({static_cast<std::int64_t>(i) + 1, 100, &records[i], i % 5 == 1 ? "<p>raw</p>" : ""});
+    const std::vector<std::string> lines = signed_ok_lines_json(in, key);
+    ASSERT_EQ(lines.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(lines[i], signed_ok_line_json(in[i].task_id, 100, records[i], key, in[i].capture_body)) << i;
+      auto parsed = parse_result_line(lines[i]);
+      ASSERT_TRUE(parsed.ok()) << lines[i];
+      EXPECT_TRUE(verify_record(parsed->record, key.public_key()).ok()) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace meadow::protocol
