@@ -12,6 +12,7 @@
 #include "client/core/node_store.h"
 #include "client/core/outbox_writer.h"
 #include "client/core/record.h"
+#include "client/core/result_framer.h"
 #include "client/core/session.h"
 #include "common/crypto.h"
 #include "common/json.h"
@@ -123,9 +124,12 @@ struct Engine::Impl {
   mutable std::mutex status_mu;  // guards status
   EngineStatus status;
 
-  // Results on their way into the store. Declared last so it is destroyed first, writing what
-  // is queued while everything it reports to still exists.
+  // Results on their way into the store: fetches waiting to be framed together at the turn's
+  // end, then rows waiting to be written together. Declared last so they are destroyed first,
+  // the framer before the writer it hands to, finishing what is queued while everything they
+  // report to still exists.
   std::unique_ptr<OutboxWriter> outbox;
+  std::unique_ptr<ResultFramer> framer;
 
   Impl(NodeSettings s, const Clock& c, Logger& l, crypto::KeyPair k, std::unique_ptr<NodeStore> st)
       : settings(std::move(s)), clock(c), log(l), key(std::move(k)), store(std::move(st)) {}
@@ -149,10 +153,11 @@ struct Engine::Impl {
     status.last_error = message;
   }
 
-  // Outbox entries, those still queued in memory included; -1 when the store cannot be read.
+  // Outbox entries, those still queued in memory (to be framed or written) included; -1 when
+  // the store cannot be read.
   std::int64_t outbox_size() {
     const std::int64_t stored = store->pending_count();
-    return stored < 0 ? stored : stored + static_cast<std::int64_t>(outbox->queued_results());
+    return stored < 0 ? stored : stored + static_cast<std::int64_t>(outbox->queued_results() + framer->queued());
   }
 
   void publish_status() {
@@ -393,16 +398,19 @@ struct Engine::Impl {
     if (it == held.end()) return pump();
     protocol::TaskLease lease = std::move(it->second.lease);
     held.erase(it);
-    FramedResult framed = frame_result(lease, r, key, session->node_id());
-    Contribution c = contribution_of(lease, r, framed);
-    for (const std::string& problem : framed.field_problems) log.warn(kLog, "field " + problem + " on " + lease.url);
     day_bytes += r.wire_bytes;
     month_bytes += r.wire_bytes;
+    framer->add(std::move(lease), std::move(r));  // on_framed at the turn's end
+    check_limits(false);
+    pump();
+  }
+
+  void on_framed(const protocol::TaskLease& lease, const FetchResult& r, FramedResult framed) {
+    Contribution c = contribution_of(lease, r, framed);
+    for (const std::string& problem : framed.field_problems) log.warn(kLog, "field " + problem + " on " + lease.url);
     log.info(kLog, c.outcome + " " + lease.url + (r.http_status ? " " + std::to_string(r.http_status) : "") +
                        (c.reason.empty() ? "" : " (" + c.reason + ")") + " " + std::to_string(c.bytes) + " B");
     outbox->add(std::move(c), std::move(framed.frame));
-    check_limits(false);
-    pump();
   }
 
   void on_robots_fetch(const FetchEvent& e) {
@@ -567,6 +575,10 @@ Result<std::unique_ptr<Engine>> Engine::create(NodeSettings settings, const Cloc
     e.note_error("the outbox could not store " + (rows == 1 ? std::string("a fetch") : std::to_string(rows) + " fetches") +
                  ": " + err.message);
   });
+  e.framer = std::make_unique<ResultFramer>(e.loop, e.key, e.key.public_key().id(),
+                                            [&e](protocol::TaskLease lease, FetchResult r, FramedResult framed) {
+                                              e.on_framed(lease, r, std::move(framed));
+                                            });
   e.fetcher = std::make_unique<Fetcher>(e.loop, clock, e.settings.fetch);
   e.fetcher->set_robots_observer([&e](const FetchEvent& ev) { e.on_robots_fetch(ev); });
   SessionSettings ss{e.settings.coordinator, e.settings.account, e.settings.node_name,

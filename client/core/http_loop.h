@@ -90,8 +90,10 @@ class HttpLoop {
   void cancel_timer(std::uint64_t id);
 
   // Loop thread: runs `fn` once at the end of the current run_once(), after the transfer
-  // callbacks, timers and posted work that ran in it; called outside run_once() or from such a
-  // `fn`, at the end of the next one, which then does not wait.
+  // callbacks, timers and posted work that ran in it, in the order queued; one queued by such
+  // a `fn` runs after it in the same turn (turn-end work that hands on to more turn-end work,
+  // as results framed at a turn's end go to the outbox writer's flush). Called outside
+  // run_once(), at the end of the next one, which then does not wait.
   void at_turn_end(Task fn);
   // Any thread: queue `fn` for the loop thread and wake it.
   void post(Task fn);
@@ -109,6 +111,33 @@ class HttpLoop {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// Runs a queue's flush once at the end of the turn in which it was armed, however often it is
+// armed in that turn, and not at all once the owner (and this) is gone: for queues that handle
+// what gathered in one turn together (ResultFramer, OutboxWriter). Loop thread only.
+class TurnEndFlush {
+ public:
+  TurnEndFlush(HttpLoop& loop, HttpLoop::Task flush) : loop_(loop), flush_(std::move(flush)) {}
+  TurnEndFlush(const TurnEndFlush&) = delete;
+  TurnEndFlush& operator=(const TurnEndFlush&) = delete;
+
+  void arm() {
+    if (due_) return;
+    due_ = true;
+    loop_.at_turn_end([self = std::weak_ptr<TurnEndFlush*>(self_)] {
+      if (auto alive = self.lock()) {
+        (*alive)->due_ = false;
+        (*alive)->flush_();
+      }
+    });
+  }
+
+ private:
+  HttpLoop& loop_;
+  HttpLoop::Task flush_;
+  bool due_ = false;
+  std::shared_ptr<TurnEndFlush*> self_ = std::make_shared<TurnEndFlush*>(this);  // the flush's way back here
 };
 
 }  // namespace meadow::client

@@ -7,7 +7,7 @@
 namespace meadow::client {
 
 OutboxWriter::OutboxWriter(NodeStore& store, HttpLoop& loop, OnFailure on_failure)
-    : store_(store), loop_(loop), on_failure_(std::move(on_failure)) {}
+    : store_(store), on_failure_(std::move(on_failure)), turn_end_(loop, [this] { flush(); }) {}
 
 OutboxWriter::~OutboxWriter() { flush(); }
 
@@ -15,14 +15,7 @@ void OutboxWriter::add(Contribution c, std::string frame) {
   if (!frame.empty()) ++queued_results_;
   queued_.push_back({std::move(c), std::move(frame)});
   if (queued_.size() >= kMaxBatch) return flush();
-  if (flush_due_) return;
-  flush_due_ = true;
-  loop_.at_turn_end([self = std::weak_ptr<OutboxWriter*>(self_)] {
-    if (auto alive = self.lock()) {
-      (*alive)->flush_due_ = false;
-      (*alive)->flush();
-    }
-  });
+  turn_end_.arm();
 }
 
 void OutboxWriter::flush() {

@@ -65,13 +65,11 @@ class OutboxWriter {
 
  private:
   NodeStore& store_;
-  HttpLoop& loop_;
   OnFailure on_failure_;
   std::vector<NewContribution> queued_;
   std::size_t queued_results_ = 0;
-  bool flush_due_ = false;                                 // a flush waits at the turn's end
-  std::shared_ptr<OutboxWriter*> self_ = std::make_shared<OutboxWriter*>(this);  // that flush's way back here
   Stats stats_;
+  TurnEndFlush turn_end_;
 };
 
 }  // namespace meadow::client

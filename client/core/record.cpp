@@ -68,38 +68,56 @@ json::object build_record(const protocol::TaskLease& task, const FetchResult& fe
 
 FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fetch, const crypto::KeyPair& key,
                           const std::string& node_id) {
-  FramedResult out;
-  protocol::ResultLine line;
-  line.task_id = task.task_id;
-  line.token = task.token;
-  line.outcome = fetch.outcome;
-  line.reason = fetch.reason_code.empty() ? fetch.reason : fetch.reason_code + ": " + fetch.reason;
-  if (fetch.outcome == protocol::Outcome::ok) {
-    extract::Input in{fetch.body, fetch.final_url, fetch.content_type_header, fetch.content_language, &task.fields};
-    auto page = extract::extract(in);
-    if (page.ok()) {
-      out.field_problems = std::move(page->field_problems);
-      const json::object record = build_record(task, fetch, *page, node_id);
-      out.record_id = std::string(record.at("record_id").get_string());
-      const std::string_view capture = record.contains("raw") ? std::string_view(fetch.body) : std::string_view();
-      // zstd's default level: on ~20 KB record lines every level from -5 to 3 takes 39 to
-      // 44 µs here, and 3 makes the smallest frame. The coordinator decompresses each upload
-      // and compresses what it keeps its own way, so this level only sizes the upload.
-      std::string signed_line = protocol::signed_ok_line_json(task.task_id, task.token, record, key, capture);
-      signed_line += '\n';
-      out.frame = zstd::compress(signed_line);
-      return out;
+  const FrameJob job{&task, &fetch};
+  return std::move(frame_results({&job, 1}, key, node_id).front());
+}
+
+std::vector<FramedResult> frame_results(std::span<const FrameJob> jobs, const crypto::KeyPair& key,
+                                        const std::string& node_id) {
+  std::vector<FramedResult> out(jobs.size());
+  std::vector<json::object> records;
+  records.reserve(jobs.size());  // the lines below point into it
+  std::vector<protocol::OkLineInput> ok;
+  std::vector<std::size_t> ok_at;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const protocol::TaskLease& task = *jobs[i].task;
+    const FetchResult& fetch = *jobs[i].fetch;
+    protocol::ResultLine line;
+    line.task_id = task.task_id;
+    line.token = task.token;
+    line.outcome = fetch.outcome;
+    line.reason = fetch.reason_code.empty() ? fetch.reason : fetch.reason_code + ": " + fetch.reason;
+    if (fetch.outcome == protocol::Outcome::ok) {
+      extract::Input in{fetch.body, fetch.final_url, fetch.content_type_header, fetch.content_language, &task.fields};
+      auto page = extract::extract(in);
+      if (page.ok()) {
+        out[i].field_problems = std::move(page->field_problems);
+        const json::object& record = records.emplace_back(build_record(task, fetch, *page, node_id));
+        out[i].record_id = std::string(record.at("record_id").get_string());
+        const std::string_view capture = record.contains("raw") ? std::string_view(fetch.body) : std::string_view();
+        ok.push_back({task.task_id, task.token, &record, capture});
+        ok_at.push_back(i);
+        continue;
+      }
+      out[i].error = page.error().message;
+      line.outcome = protocol::Outcome::failed;
+      line.reason = "extract: " + page.error().message;
     }
-    out.error = page.error().message;
-    line.outcome = protocol::Outcome::failed;
-    line.reason = "extract: " + page.error().message;
+    if (line.reason.size() > 1000) {
+      std::size_t cut = 1000;
+      while (cut > 0 && (static_cast<unsigned char>(line.reason[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+      line.reason.resize(cut);
+    }
+    out[i].frame = zstd::compress(protocol::to_json(line) + "\n");
   }
-  if (line.reason.size() > 1000) {
-    std::size_t cut = 1000;
-    while (cut > 0 && (static_cast<unsigned char>(line.reason[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
-    line.reason.resize(cut);
+  // zstd's default level: on ~20 KB record lines every level from -5 to 3 takes 39 to 44 us
+  // here, and 3 makes the smallest frame. The coordinator decompresses each upload and
+  // compresses what it keeps its own way, so this level only sizes the upload.
+  std::vector<std::string> lines = protocol::signed_ok_lines_json(ok, key);
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    lines[k] += '\n';
+    out[ok_at[k]].frame = zstd::compress(lines[k]);
   }
-  out.frame = zstd::compress(protocol::to_json(line) + "\n");
   return out;
 }
 

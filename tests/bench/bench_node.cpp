@@ -3,15 +3,17 @@
 // Writes N demo pages (~22 KB each) with `meadow-demo-site --write-pages` and serves them from
 // a loopback nginx pinned to the second CPU (meadow-demo-site itself when nginx is missing).
 // Meadow: one thread pinned to the first CPU runs what meadow-node does for every page, with a
-// fixed number of fetches in flight: Fetcher (robots.txt, guard, content type), frame_result
-// (extract, build the record, sign with Ed25519, zstd) and the OutboxWriter the engine uses
-// (the results of one loop turn written to the outbox in one transaction). Every fetch must
+// fixed number of fetches in flight: Fetcher (robots.txt, guard, content type), the
+// ResultFramer the engine uses (the fetches that end in one loop turn extracted, built into
+// records, signed with Ed25519 together and compressed with zstd, at the turn's end) and its
+// OutboxWriter (those results written to the outbox in one transaction). Every fetch must
 // succeed, every frame be non-empty and every outbox write succeed; misses are "errors".
 // Scrapy (tests/bench/scrapy_peer.py, Debian's python3-scrapy) then crawls the same URLs from
 // the same server on the same CPU, extracting title, text and links. Last, meadow-node runs
 // against a coordinator with no work and its idle RSS is read. Between the two runs, the first
-// 500 pages go through frame_result's stages one at a time ("stages_ms_per_page": parse,
-// extract with its parse, record, signed line, zstd) to show where a page's CPU goes.
+// 500 pages go through framing's stages ("stages_ms_per_page": parse, extract with its parse,
+// record, signed line, zstd; lines signed 16 at a time, as in a busy turn) to show where a
+// page's CPU goes.
 //
 // Prints one JSON line on stdout; progress and a short summary go to stderr. Without nginx or
 // Scrapy it still prints meadow's figures ("site":"meadow-demo-site", "scrapy":null).
@@ -42,6 +44,7 @@
 #include "client/core/node_store.h"
 #include "client/core/outbox_writer.h"
 #include "client/core/record.h"
+#include "client/core/result_framer.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/html_dom.h"
@@ -76,7 +79,7 @@ struct MeadowRun {
   std::int64_t html_bytes = 0;
   double seconds = 0;
   double thread_cpu_s = 0;
-  double frame_s = 0;  // wall time inside frame_result
+  double frame_s = 0;  // wall time framing (ResultFramer::Stats::frame_ns)
   double store_s = 0;  // wall time writing the outbox
   std::int64_t store_batches = 0;
   std::int64_t frame_bytes = 0;
@@ -156,12 +159,27 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
     run.pages -= static_cast<int>(rows);
     if (run.first_error.empty()) run.first_error = "outbox: " + e.message;
   });
+  // The fetches that end in one loop turn are framed together at its end, as the engine does.
+  client::ResultFramer framer(loop, key, node_id,
+                              [&](protocol::TaskLease task, client::FetchResult r, client::FramedResult framed) {
+                                run.frame_bytes += static_cast<std::int64_t>(framed.frame.size());
+                                const std::string& url = task.url;
+                                if (r.outcome != protocol::Outcome::ok || r.http_status != 200 || r.truncated) {
+                                  fail(url + ": " + std::to_string(r.http_status) + " " + r.reason_code + " " + r.reason);
+                                } else if (!framed.error.empty() || framed.frame.empty() || framed.record_id.empty()) {
+                                  fail(url + ": no record: " + framed.error);
+                                } else {
+                                  ++run.pages;  // until the outbox write fails
+                                  run.html_bytes += static_cast<std::int64_t>(r.body.size());
+                                }
+                                outbox.add(client::contribution_of(task, r, framed), std::move(framed.frame));
+                              });
 
   const std::int64_t deadline_ms = system_clock().now_ms() + 3'600'000;
   std::size_t next = 0, done = 0, in_flight = 0;
   bool launching = false;
   std::function<void()> launch;
-  auto on_fetched = [&](std::size_t i, const client::FetchResult& r) {
+  auto on_fetched = [&](std::size_t i, client::FetchResult r) {
     --in_flight;
     ++done;
     protocol::TaskLease task;
@@ -170,21 +188,7 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
     task.url = urls[i];
     task.token = static_cast<std::int64_t>(i) + 1;
     task.deadline_ms = deadline_ms;
-
-    const auto f0 = Steady::now();
-    client::FramedResult framed = client::frame_result(task, r, key, node_id);
-    run.frame_s += seconds_since(f0);
-    run.frame_bytes += static_cast<std::int64_t>(framed.frame.size());
-
-    if (r.outcome != protocol::Outcome::ok || r.http_status != 200 || r.truncated) {
-      fail(urls[i] + ": " + std::to_string(r.http_status) + " " + r.reason_code + " " + r.reason);
-    } else if (!framed.error.empty() || framed.frame.empty() || framed.record_id.empty()) {
-      fail(urls[i] + ": no record: " + framed.error);
-    } else {
-      ++run.pages;  // until the outbox write fails
-      run.html_bytes += static_cast<std::int64_t>(r.body.size());
-    }
-    outbox.add(client::contribution_of(task, r, framed), std::move(framed.frame));
+    framer.add(std::move(task), std::move(r));
     launch();
   };
   launch = [&] {
@@ -193,7 +197,7 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
     while (next < urls.size() && in_flight < static_cast<std::size_t>(concurrency)) {
       const std::size_t i = next++;
       ++in_flight;
-      fetcher.fetch(urls[i], [&on_fetched, i](const client::FetchResult& r) { on_fetched(i, r); });
+      fetcher.fetch(urls[i], [&on_fetched, i](client::FetchResult r) { on_fetched(i, std::move(r)); });
     }
     launching = false;
   };
@@ -206,7 +210,9 @@ MeadowRun run_meadow(const std::vector<std::string>& urls, int concurrency, int 
     loop.run_once(50);
     if (in_flight == 0 && next < urls.size()) launch();
   }
+  framer.flush();
   outbox.flush();
+  run.frame_s = static_cast<double>(framer.stats().frame_ns) / 1e9;
   run.store_s = static_cast<double>(outbox.stats().write_ns) / 1e9;
   run.store_batches = outbox.stats().batches;
   run.seconds = seconds_since(t0);
@@ -294,37 +300,46 @@ Stages stage_figures(const std::string& site_dir, int n, int cpu) {
   const crypto::KeyPair key = crypto::KeyPair::generate();
   const std::string node_id = key.public_key().id();
   auto keep_best = [](double& slot, double ms) { slot = slot < 0 ? ms : std::min(slot, ms); };
+  constexpr std::size_t kGroup = 16;  // signed together, as a busy node's loop turn does
   for (int pass = 0; pass < 3; ++pass) {
     double parse = 0, extract = 0, record = 0, line = 0, zstd_s = 0;
-    for (std::size_t i = 0; i < bodies.size(); ++i) {
-      client::FetchResult fetch;
-      fetch.url = fetch.final_url = "http://127.0.0.1/pages/" + std::to_string(i) + ".html";
-      fetch.http_status = 200;
-      fetch.content_type = "text/html";
-      fetch.content_type_header = "text/html; charset=utf-8";
-      fetch.body = bodies[i];
-      protocol::TaskLease task;
-      task.task_id = static_cast<std::int64_t>(i) + 1;
-      task.job_id = 1;
-      task.token = 1;
-      task.url = fetch.url;
-      auto t0 = Steady::now();
-      { const extract::HtmlDoc doc = extract::parse_html(fetch.body); }
-      auto t1 = Steady::now();
-      auto page = extract::extract({fetch.body, fetch.final_url, fetch.content_type_header, {}, &task.fields});
-      auto t2 = Steady::now();
-      if (!page.ok()) continue;
-      const auto r = client::build_record(task, fetch, *page, node_id);
-      auto t3 = Steady::now();
-      std::string signed_line = protocol::signed_ok_line_json(task.task_id, task.token, r, key, {}) + "\n";
+    for (std::size_t g = 0; g < bodies.size(); g += kGroup) {
+      std::vector<boost::json::object> records;
+      std::vector<protocol::OkLineInput> lines;
+      records.reserve(kGroup);
+      for (std::size_t i = g; i < std::min(bodies.size(), g + kGroup); ++i) {
+        client::FetchResult fetch;
+        fetch.url = fetch.final_url = "http://127.0.0.1/pages/" + std::to_string(i) + ".html";
+        fetch.http_status = 200;
+        fetch.content_type = "text/html";
+        fetch.content_type_header = "text/html; charset=utf-8";
+        fetch.body = bodies[i];
+        protocol::TaskLease task;
+        task.task_id = static_cast<std::int64_t>(i) + 1;
+        task.job_id = 1;
+        task.token = 1;
+        task.url = fetch.url;
+        auto t0 = Steady::now();
+        { const extract::HtmlDoc doc = extract::parse_html(fetch.body); }
+        auto t1 = Steady::now();
+        auto page = extract::extract({fetch.body, fetch.final_url, fetch.content_type_header, {}, &task.fields});
+        auto t2 = Steady::now();
+        if (!page.ok()) continue;
+        records.push_back(client::build_record(task, fetch, *page, node_id));
+        auto t3 = Steady::now();
+        lines.push_back({task.task_id, task.token, &records.back(), {}});
+        parse += std::chrono::duration<double>(t1 - t0).count();
+        extract += std::chrono::duration<double>(t2 - t1).count();
+        record += std::chrono::duration<double>(t3 - t2).count();
+      }
       auto t4 = Steady::now();
-      const std::string frame = zstd::compress(signed_line);
+      std::vector<std::string> signed_lines = protocol::signed_ok_lines_json(lines, key);
+      for (std::string& l : signed_lines) l += '\n';
       auto t5 = Steady::now();
-      parse += std::chrono::duration<double>(t1 - t0).count();
-      extract += std::chrono::duration<double>(t2 - t1).count();
-      record += std::chrono::duration<double>(t3 - t2).count();
-      line += std::chrono::duration<double>(t4 - t3).count();
-      zstd_s += std::chrono::duration<double>(t5 - t4).count();
+      for (const std::string& l : signed_lines) (void)zstd::compress(l);
+      auto t6 = Steady::now();
+      line += std::chrono::duration<double>(t5 - t4).count();
+      zstd_s += std::chrono::duration<double>(t6 - t5).count();
     }
     const double per = 1000.0 / static_cast<double>(std::max<std::size_t>(bodies.size(), 1));
     keep_best(best.parse_ms, parse * per);
