@@ -16,7 +16,7 @@
 #include <system_error>
 #include <vector>
 
-#include "common/sha512.h"
+#include "common/sha2.h"
 
 namespace meadow::crypto {
 namespace {
@@ -342,11 +342,11 @@ bool PublicKey::verify(std::string_view message, std::string_view signature) con
 // ---- KeyPair
 
 // Signing follows RFC 8032 section 5.1.6 itself rather than calling OpenSSL's Ed25519: the two
-// SHA-512 passes over the message use common/sha512 (OpenSSL, or eight messages side by side
+// SHA-512 passes over the message use common/sha2 (OpenSSL, or eight messages side by side
 // when several are signed at once), and the group and scalar arithmetic uses libsodium, which
 // does it in half the time OpenSSL 3.0 takes. Ed25519 is deterministic, so the signature is the
 // one OpenSSL would make (a test holds the two to that); a 20 KB record signs in about 58 us
-// alone instead of 72, and in about 25 in a batch of eight or more.
+// alone instead of 72, and in about 30 in a batch of eight or more.
 struct KeyPair::Impl {
   PkeyPtr pkey;  // EVP_PKEY_free wipes the private key bytes
   // From SHA-512 of the seed: the secret scalar, clamped and reduced mod L, and the prefix

@@ -81,7 +81,7 @@ class KeyPair {
   std::string seed() const;  // 32 raw bytes; handle with care
   std::string sign(std::string_view message) const;  // 64 raw bytes
   // sign() of each message, in order. Faster per message than one call each when there are
-  // several: their SHA-512 passes run side by side (common/sha512.h).
+  // several: their SHA-512 passes run side by side (common/sha2.h).
   std::vector<std::string> sign_many(std::span<const std::string_view> messages) const;
 
   // Loads a key file written by save(), or makes a new key and saves it when the file

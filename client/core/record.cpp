@@ -1,14 +1,25 @@
 #include "client/core/record.h"
 
+#include <optional>
+
 #include "common/json.h"
 #include "common/log.h"
+#include "common/sha2.h"
 #include "common/zstd.h"
 
 namespace meadow::client {
 
 namespace json = boost::json;
 
-void add_page_fields(json::object& r, const extract::Page& page, std::string_view body) {
+namespace {
+
+std::string hex_of(const crypto::Sha256& d) {
+  return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+}  // namespace
+
+void add_page_fields(json::object& r, const extract::Page& page, std::string_view body, const PageHashes* hashes) {
   if (!page.lang.empty()) r["lang"] = page.lang;
   r["title"] = page.title;
   if (!page.description.empty()) r["description"] = page.description;
@@ -27,14 +38,14 @@ void add_page_fields(json::object& r, const extract::Page& page, std::string_vie
   if (!meta.json_ld.empty()) r["jsonld"] = json::array(meta.json_ld.begin(), meta.json_ld.end());
   if (!meta.opengraph.empty()) r["opengraph"] = extract::opengraph_json(meta.opengraph);
   if (!page.fields.empty()) r["fields"] = page.fields;
-  r["body_sha256"] = crypto::sha256_hex(body);
-  r["text_sha256"] = crypto::sha256_hex(page.text);
+  r["body_sha256"] = hex_of(hashes != nullptr ? hashes->body : crypto::sha256(body));
+  r["text_sha256"] = hex_of(hashes != nullptr ? hashes->text : crypto::sha256(page.text));
   r["simhash"] = extract::simhash_hex(extract::simhash(page.text));
   r["extractor"] = json::object{{"name", extract::kExtractorName}, {"version", extract::kExtractorVersion}};
 }
 
 json::object build_record(const protocol::TaskLease& task, const FetchResult& fetch, const extract::Page& page,
-                          const std::string& node_id) {
+                          const std::string& node_id, const PageHashes* hashes) {
   json::object r;
   const std::string seed = node_id + "/" + std::to_string(task.task_id) + "/" + std::to_string(task.token);
   r["record_id"] = "r" + crypto::sha256_hex(seed).substr(0, 32);
@@ -54,7 +65,7 @@ json::object build_record(const protocol::TaskLease& task, const FetchResult& fe
   if (!page.charset.empty()) r["charset"] = page.charset;
   r["content_length"] = static_cast<std::int64_t>(fetch.body.size());
   r["truncated"] = fetch.truncated;
-  add_page_fields(r, page, fetch.body);
+  add_page_fields(r, page, fetch.body, hashes);
   if (task.captures && fetch.capture) {
     const FetchResult::Capture& cap = *fetch.capture;
     json::array headers;
@@ -75,10 +86,9 @@ FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fe
 std::vector<FramedResult> frame_results(std::span<const FrameJob> jobs, const crypto::KeyPair& key,
                                         const std::string& node_id) {
   std::vector<FramedResult> out(jobs.size());
-  std::vector<json::object> records;
-  records.reserve(jobs.size());  // the lines below point into it
-  std::vector<protocol::OkLineInput> ok;
-  std::vector<std::size_t> ok_at;
+  // Pages first, so that their bodies and texts are hashed together.
+  std::vector<std::optional<extract::Page>> pages(jobs.size());
+  std::vector<std::string_view> to_hash;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const protocol::TaskLease& task = *jobs[i].task;
     const FetchResult& fetch = *jobs[i].fetch;
@@ -92,11 +102,9 @@ std::vector<FramedResult> frame_results(std::span<const FrameJob> jobs, const cr
       auto page = extract::extract(in);
       if (page.ok()) {
         out[i].field_problems = std::move(page->field_problems);
-        const json::object& record = records.emplace_back(build_record(task, fetch, *page, node_id));
-        out[i].record_id = std::string(record.at("record_id").get_string());
-        const std::string_view capture = record.contains("raw") ? std::string_view(fetch.body) : std::string_view();
-        ok.push_back({task.task_id, task.token, &record, capture});
-        ok_at.push_back(i);
+        pages[i] = std::move(page).value();
+        to_hash.push_back(fetch.body);
+        to_hash.push_back(pages[i]->text);
         continue;
       }
       out[i].error = page.error().message;
@@ -109,6 +117,25 @@ std::vector<FramedResult> frame_results(std::span<const FrameJob> jobs, const cr
       line.reason.resize(cut);
     }
     out[i].frame = zstd::compress(protocol::to_json(line) + "\n");
+  }
+  std::vector<crypto::Sha256> digests(to_hash.size());
+  crypto::sha256_many(to_hash, digests.data());
+
+  std::vector<json::object> records;
+  records.reserve(jobs.size());  // the lines below point into it
+  std::vector<protocol::OkLineInput> ok;
+  std::vector<std::size_t> ok_at;
+  for (std::size_t i = 0, h = 0; i < jobs.size(); ++i) {
+    if (!pages[i]) continue;
+    const PageHashes hashes{digests[h], digests[h + 1]};
+    h += 2;
+    const protocol::TaskLease& task = *jobs[i].task;
+    const FetchResult& fetch = *jobs[i].fetch;
+    const json::object& record = records.emplace_back(build_record(task, fetch, *pages[i], node_id, &hashes));
+    out[i].record_id = std::string(record.at("record_id").get_string());
+    const std::string_view capture = record.contains("raw") ? std::string_view(fetch.body) : std::string_view();
+    ok.push_back({task.task_id, task.token, &record, capture});
+    ok_at.push_back(i);
   }
   // zstd's default level: on ~20 KB record lines every level from -5 to 3 takes 39 to 44 us
   // here, and 3 makes the smallest frame. The coordinator decompresses each upload and

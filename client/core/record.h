@@ -19,12 +19,19 @@ namespace meadow::client {
 // What the page itself yields: lang, title, description, canonical_url, text, links, author,
 // published, modified, site_name, jsonld, opengraph, the job's fields, the body and text
 // hashes, simhash and extractor. `meadow-node extract` prints just these.
-void add_page_fields(boost::json::object& r, const extract::Page& page, std::string_view body);
+// `hashes`: the SHA-256 of `body` and of page.text when already known (frame_results hashes
+// many pages' at once); computed here when null.
+struct PageHashes {
+  crypto::Sha256 body;
+  crypto::Sha256 text;
+};
+void add_page_fields(boost::json::object& r, const extract::Page& page, std::string_view body,
+                     const PageHashes* hashes = nullptr);
 
 // The record for a fetched page. record_id is derived from (node, task, token), so a
-// retried upload of the same fetch carries the same id.
+// retried upload of the same fetch carries the same id. `hashes` as for add_page_fields.
 boost::json::object build_record(const protocol::TaskLease& task, const FetchResult& fetch, const extract::Page& page,
-                                  const std::string& node_id);
+                                  const std::string& node_id, const PageHashes* hashes = nullptr);
 
 // Extracts, builds, signs and frames: the result line for a fetch, as one zstd frame of
 // one NDJSON line. A fetch that did not succeed becomes a line with its outcome and reason.
@@ -37,8 +44,9 @@ struct FramedResult {
 FramedResult frame_result(const protocol::TaskLease& task, const FetchResult& fetch, const crypto::KeyPair& key,
                           const std::string& node_id);
 
-// frame_result() of several fetches, in order. Their records are signed together
-// (protocol::signed_ok_lines_json), which costs less per record than one at a time.
+// frame_result() of several fetches, in order. Their bodies and texts are hashed together
+// (crypto::sha256_many) and their records signed together (protocol::signed_ok_lines_json),
+// which costs less per page than one at a time.
 struct FrameJob {
   const protocol::TaskLease* task = nullptr;
   const FetchResult* fetch = nullptr;

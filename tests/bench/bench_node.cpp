@@ -12,8 +12,8 @@
 // the same server on the same CPU, extracting title, text and links. Last, meadow-node runs
 // against a coordinator with no work and its idle RSS is read. Between the two runs, the first
 // 500 pages go through framing's stages ("stages_ms_per_page": parse, extract with its parse,
-// record, signed line, zstd; lines signed 16 at a time, as in a busy turn) to show where a
-// page's CPU goes.
+// record, signed line, zstd; hashed and signed 16 pages at a time, as in a busy turn) to show
+// where a page's CPU goes.
 //
 // Prints one JSON line on stdout; progress and a short summary go to stderr. Without nginx or
 // Scrapy it still prints meadow's figures ("site":"meadow-demo-site", "scrapy":null).
@@ -49,6 +49,7 @@
 #include "common/crypto.h"
 #include "common/html_dom.h"
 #include "common/protocol.h"
+#include "common/sha2.h"
 #include "common/zstd.h"
 #include "support/coordinator_process.h"
 #include "support/http_client.h"
@@ -304,9 +305,9 @@ Stages stage_figures(const std::string& site_dir, int n, int cpu) {
   for (int pass = 0; pass < 3; ++pass) {
     double parse = 0, extract = 0, record = 0, line = 0, zstd_s = 0;
     for (std::size_t g = 0; g < bodies.size(); g += kGroup) {
-      std::vector<boost::json::object> records;
-      std::vector<protocol::OkLineInput> lines;
-      records.reserve(kGroup);
+      std::vector<client::FetchResult> fetches;
+      std::vector<protocol::TaskLease> tasks;
+      std::vector<extract::Page> pages;
       for (std::size_t i = g; i < std::min(bodies.size(), g + kGroup); ++i) {
         client::FetchResult fetch;
         fetch.url = fetch.final_url = "http://127.0.0.1/pages/" + std::to_string(i) + ".html";
@@ -324,14 +325,31 @@ Stages stage_figures(const std::string& site_dir, int n, int cpu) {
         auto t1 = Steady::now();
         auto page = extract::extract({fetch.body, fetch.final_url, fetch.content_type_header, {}, &task.fields});
         auto t2 = Steady::now();
-        if (!page.ok()) continue;
-        records.push_back(client::build_record(task, fetch, *page, node_id));
-        auto t3 = Steady::now();
-        lines.push_back({task.task_id, task.token, &records.back(), {}});
         parse += std::chrono::duration<double>(t1 - t0).count();
         extract += std::chrono::duration<double>(t2 - t1).count();
-        record += std::chrono::duration<double>(t3 - t2).count();
+        if (!page.ok()) continue;
+        fetches.push_back(std::move(fetch));
+        tasks.push_back(std::move(task));
+        pages.push_back(std::move(page).value());
       }
+      // Records: the bodies' and texts' SHA-256 together, as frame_results does, then each.
+      auto t3 = Steady::now();
+      std::vector<std::string_view> to_hash;
+      for (std::size_t k = 0; k < pages.size(); ++k) {
+        to_hash.push_back(fetches[k].body);
+        to_hash.push_back(pages[k].text);
+      }
+      std::vector<crypto::Sha256> digests(to_hash.size());
+      crypto::sha256_many(to_hash, digests.data());
+      std::vector<boost::json::object> records;
+      std::vector<protocol::OkLineInput> lines;
+      records.reserve(pages.size());
+      for (std::size_t k = 0; k < pages.size(); ++k) {
+        const client::PageHashes hashes{digests[2 * k], digests[2 * k + 1]};
+        records.push_back(client::build_record(tasks[k], fetches[k], pages[k], node_id, &hashes));
+        lines.push_back({tasks[k].task_id, tasks[k].token, &records.back(), {}});
+      }
+      record += std::chrono::duration<double>(Steady::now() - t3).count();
       auto t4 = Steady::now();
       std::vector<std::string> signed_lines = protocol::signed_ok_lines_json(lines, key);
       for (std::string& l : signed_lines) l += '\n';

@@ -14,7 +14,7 @@
 #include <set>
 #include <vector>
 
-#include "common/sha512.h"
+#include "common/sha2.h"
 
 namespace meadow::crypto {
 namespace {
@@ -139,7 +139,7 @@ TEST(Ed25519, SignManyGivesEachMessageItsOwnSignature) {
 // the two joined: heads of every allowed length, bodies that end on and around the block and
 // padding boundaries (111, 112 and 128 bytes into a block), empty and long ones.
 TEST(Sha512, ManyAtOnceAgreeWithOpenSsl) {
-  RecordProperty("lanes", sha512_lanes_available() ? "avx512" : "none");
+  RecordProperty("lanes", sha2_lanes_available() ? "avx512" : "none");  // which path ran
   std::mt19937_64 rng(512);
   auto random_string = [&rng](std::size_t n) { return random_bytes_from(rng, n); };
   auto reference = [](const std::string& message) {
@@ -188,6 +188,36 @@ TEST(Sha512, ManyAtOnceAgreeWithOpenSsl) {
             "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
             "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909");
   EXPECT_EQ(to_hex(std::string_view(reinterpret_cast<const char*>(out[4]), 64)), abc_digest);
+}
+
+// SHA-256 of many messages, side by side in lanes or one by one, is OpenSSL's SHA-256 of each:
+// lengths on and around the block and padding boundaries (55, 56 and 64 bytes into a block),
+// empty and long messages, groups that fill the lanes and groups that leave them part empty.
+TEST(Sha256, ManyAtOnceAgreeWithOpenSsl) {
+  std::mt19937_64 rng(256);
+  int mismatches = 0, checked = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = 1 + rng() % 40;
+    std::vector<std::string> messages;
+    for (std::size_t i = 0; i < n; ++i)
+      messages.push_back(random_bytes_from(rng, rng() % 3 == 0 ? 64 * (rng() % 4) + 50 + rng() % 20 : rng() % 30000));
+    const std::vector<std::string_view> in(messages.begin(), messages.end());
+    std::vector<Sha256> out(n);
+    const std::size_t used = trial % 2 == 0 ? std::min<std::size_t>(n, 16) : n;
+    if (trial % 2 == 0)
+      sha256_lanes(std::span(in).first(used), out.data());
+    else
+      sha256_many(in, out.data());
+    for (std::size_t i = 0; i < used; ++i, ++checked)
+      if (out[i] != sha256(messages[i])) ++mismatches;
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << checked;
+  // FIPS 180-4's example "abc", in every lane of a full set.
+  std::vector<std::string_view> abc(16, "abc");
+  std::vector<Sha256> out(abc.size());
+  sha256_lanes(abc, out.data());
+  for (const Sha256& d : out)
+    EXPECT_EQ(hex_of(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Ed25519, TamperedMessageOrSignatureDoesNotVerify) {
