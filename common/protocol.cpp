@@ -448,8 +448,12 @@ std::vector<std::string> signed_ok_lines_json(std::span<const OkLineInput> lines
     }
     line += '}';
   }
-  for (std::string& c : canonical)
-    if (c.capacity() > (1u << 22)) c = std::string();  // give back what one huge record took
+  // Keep about 2 MiB for the next batch (some eighty typical records), not what big ones took.
+  std::size_t kept = 0;
+  for (std::string& c : canonical) {
+    kept += c.capacity();
+    if (kept > (2u << 20)) c = std::string();
+  }
   return out;
 }
 
