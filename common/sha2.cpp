@@ -373,6 +373,7 @@ bool sha2_lanes_available() noexcept {
 
 void sha512_lanes(std::span<const Sha512Input> in, Sha512Digest* out) {
 #ifdef MEADOW_SHA2_LANES
+  if (in.empty()) return;
   if (in.size() <= Sha512Lanes::kLanes && sha2_lanes_available()) {
     for (const Sha512Input& m : in)
       if (m.head.size() > kMaxSha512Head) std::abort();  // a caller's bug
@@ -395,6 +396,7 @@ void sha512_many(std::span<const Sha512Input> in, Sha512Digest* out) {
 
 void sha256_lanes(std::span<const std::string_view> in, Sha256* out) {
 #ifdef MEADOW_SHA2_LANES
+  if (in.empty()) return;
   if (in.size() <= Sha256Lanes::kLanes && sha2_lanes_available()) {
     plan_and_hash<Sha256Lanes, std::string_view>(
         in, out[0].data(), [](const std::string_view&) { return std::string_view(); },
