@@ -164,6 +164,7 @@ struct HttpLoop::Impl {
   std::vector<Task> posted;
 
   std::vector<Task> turn_end;  // loop thread only
+  bool started_in_turn = false;  // a transfer was started since the last perform
 
   EasyPtr take_easy() {
     if (!spare.empty()) {
@@ -276,6 +277,20 @@ struct HttpLoop::Impl {
     if (t->done) t->done(std::move(resp));
   }
 
+  // Lets libcurl move every transfer along, then ends those it finished.
+  void perform() {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    std::vector<std::pair<std::uint64_t, CURLcode>> done;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto it = transfers.find(msg->easy_handle);
+      if (it != transfers.end()) done.emplace_back(it->second->id, msg->data.result);
+    }
+    for (auto [id, rc] : done) finish(id, rc);
+  }
+
   void run_timers() {
     const std::int64_t now = steady_ms();
     while (!timers.empty() && timers.begin()->first.first <= now) {
@@ -338,6 +353,7 @@ std::uint64_t HttpLoop::start(HttpRequest req, Callback done) {
   impl_->by_id[id] = easy;
   impl_->transfers[easy] = std::move(t);
   curl_multi_add_handle(impl_->multi, easy);
+  impl_->started_in_turn = true;
   return id;
 }
 
@@ -389,22 +405,22 @@ void HttpLoop::run_once(std::int64_t max_wait_ms) {
     if (!impl_->posted.empty()) wait = 0;
   }
   if (!impl_->turn_end.empty()) wait = 0;
-  // One perform a turn. curl_multi_poll cuts its wait short when one of libcurl's own timers
-  // is due, and a newly added transfer is due at once, so no perform is needed before it;
-  // each perform polls every transfer's socket, a system call apiece.
-  int running = 0;
+  // One perform a turn, and a second only before turn-end work (below). curl_multi_poll cuts
+  // its wait short when one of libcurl's own timers is due, and a newly added transfer is due
+  // at once, so no perform is needed before it; each perform polls every transfer's socket, a
+  // system call apiece.
+  impl_->started_in_turn = false;
   if (wait > 0) curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(std::min<std::int64_t>(wait, 1'000'000)), nullptr);
-  curl_multi_perform(impl_->multi, &running);
-  int left = 0;
-  std::vector<std::pair<std::uint64_t, CURLcode>> done;
-  while (CURLMsg* msg = curl_multi_info_read(impl_->multi, &left)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    auto it = impl_->transfers.find(msg->easy_handle);
-    if (it != impl_->transfers.end()) done.emplace_back(it->second->id, msg->data.result);
-  }
-  for (auto [id, rc] : done) impl_->finish(id, rc);
+  impl_->perform();
   impl_->run_timers();
   impl_->run_posted();
+  // Transfers started in this turn (the next pages, as earlier ones ended) send their requests
+  // now, not after the turn-end work: the servers then answer while that work runs (framing a
+  // busy turn's pages takes milliseconds) instead of the loop waiting for them afterwards.
+  if (impl_->started_in_turn && !impl_->turn_end.empty()) {
+    impl_->started_in_turn = false;
+    impl_->perform();
+  }
   impl_->run_turn_end();
 }
 
