@@ -35,10 +35,15 @@ class SqliteCatalog final : public Catalog {
         {&s_get_state_, "SELECT value FROM catalog_state WHERE name=?1"},
         {&s_set_state_, "UPDATE catalog_state SET value=?2 WHERE name=?1"},
         {&s_insert_entry_, "INSERT OR IGNORE INTO dataset_entries(job_id, seq, url, text_sha256, leaf, bytes) VALUES(?1,?2,?3,?4,?5,?6)"},
-        {&s_touch_dataset_, "INSERT INTO datasets(job_id, records, duplicates, updated_ms) VALUES(?1,?2,?3,?4) "
-                            "ON CONFLICT(job_id) DO UPDATE SET records=records+?2, duplicates=duplicates+?3, updated_ms=?4"},
-        {&s_unsealed_, "SELECT e.job_id, COUNT(*), SUM(e.bytes), MIN(r.accepted_ms) FROM dataset_entries e "
-                       "JOIN results r ON r.seq=e.seq WHERE e.shard<0 GROUP BY e.job_id ORDER BY e.job_id"},
+        {&s_touch_dataset_, "INSERT INTO datasets(job_id, records, duplicates, updated_ms, unsealed_records, unsealed_bytes) "
+                            "VALUES(?1,?2,?3,?4,?2,?5) "
+                            "ON CONFLICT(job_id) DO UPDATE SET records=records+?2, duplicates=duplicates+?3, updated_ms=?4, "
+                            "unsealed_records=unsealed_records+?2, unsealed_bytes=unsealed_bytes+?5"},
+        // The oldest waiting entry is the first by seq: results are numbered as they are accepted.
+        {&s_unsealed_, "SELECT d.job_id, d.unsealed_records, d.unsealed_bytes, "
+                       "(SELECT r.accepted_ms FROM dataset_entries e JOIN results r ON r.seq=e.seq "
+                       "WHERE e.job_id=d.job_id AND e.shard<0 ORDER BY e.seq LIMIT 1) "
+                       "FROM datasets d WHERE d.unsealed_records>0 ORDER BY d.job_id"},
         {&s_unsealed_records_, "SELECT e.seq, e.url, e.text_sha256, e.leaf, e.bytes, r.record FROM dataset_entries e "
                                "JOIN results r ON r.seq=e.seq WHERE e.job_id=?1 AND e.shard<0 AND e.seq>?3 ORDER BY e.seq LIMIT ?2"},
         {&s_insert_shard_, "INSERT INTO shards(job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, "
@@ -46,7 +51,9 @@ class SqliteCatalog final : public Catalog {
                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"},
         {&s_capture_, "SELECT body FROM captures WHERE seq=?1"},
         {&s_mark_sealed_, "UPDATE dataset_entries SET shard=?2 WHERE job_id=?1 AND seq BETWEEN ?3 AND ?4 AND shard<0"},
-        {&s_touch_updated_, "UPDATE datasets SET updated_ms=?2 WHERE job_id=?1"},
+        {&s_note_sealed_, "UPDATE datasets SET updated_ms=?2, unsealed_records=unsealed_records-?3, "
+                          "unsealed_bytes=unsealed_bytes-(SELECT COALESCE(SUM(bytes),0) FROM dataset_entries "
+                          "WHERE job_id=?1 AND seq BETWEEN ?4 AND ?5 AND shard<0) WHERE job_id=?1"},
         {&s_shards_, "SELECT job_id, number, records, bytes, raw_bytes, frames, sha256, first_seq, last_seq, created_ms, "
                      "captures_records, captures_bytes, captures_sha256 FROM shards WHERE job_id=?1 ORDER BY number"},
         {&s_leaves_, "SELECT leaf FROM dataset_entries WHERE job_id=?1 AND shard>=0 ORDER BY shard, seq"},
@@ -152,7 +159,7 @@ class SqliteCatalog final : public Catalog {
     Transaction tx(db_);
     MEADOW_TRY(tx.begin());
     struct Count {
-      std::int64_t kept = 0, dropped = 0;
+      std::int64_t kept = 0, dropped = 0, kept_bytes = 0;
     };
     std::map<std::int64_t, Count> per_job;
     std::int64_t dropped = 0;
@@ -162,13 +169,15 @@ class SqliteCatalog final : public Catalog {
       Count& c = per_job[e.job_id];
       if (db_.changes() == 1) {
         ++c.kept;
+        c.kept_bytes += e.bytes;
       } else {
         ++c.dropped;
         ++dropped;
       }
     }
     for (const auto& [job, c] : per_job) {
-      MEADOW_TRY(s_touch_dataset_.bind(1, job).bind(2, c.kept).bind(3, c.dropped).bind(4, now_ms).exec());
+      MEADOW_TRY(
+          s_touch_dataset_.bind(1, job).bind(2, c.kept).bind(3, c.dropped).bind(4, now_ms).bind(5, c.kept_bytes).exec());
     }
     MEADOW_TRY(s_set_state_.bind(1, std::string_view("ingested_seq")).bind(2, through_seq).exec());
     MEADOW_TRY(tx.commit());
@@ -229,6 +238,8 @@ class SqliteCatalog final : public Catalog {
                    .bind(5, sh.raw_bytes).bind(6, sh.frames).bind(7, sh.sha256).bind(8, sh.first_seq)
                    .bind(9, sh.last_seq).bind(10, sh.created_ms).bind(11, sh.captures_records)
                    .bind(12, sh.captures_bytes).bind(13, sh.captures_sha256).exec());
+    MEADOW_TRY(s_note_sealed_.bind(1, sh.job_id).bind(2, now_ms).bind(3, sh.records).bind(4, sh.first_seq)
+                   .bind(5, sh.last_seq).exec());
     MEADOW_TRY(s_mark_sealed_.bind(1, sh.job_id).bind(2, sh.number).bind(3, sh.first_seq).bind(4, sh.last_seq).exec());
     if (db_.changes() != sh.records) {
       return make_error(ErrorKind::internal, "seal-mismatch",
@@ -236,7 +247,6 @@ class SqliteCatalog final : public Catalog {
                             std::to_string(sh.records) + " records but " + std::to_string(db_.changes()) +
                             " unsealed entries are in its range");
     }
-    MEADOW_TRY(s_touch_updated_.bind(1, sh.job_id).bind(2, now_ms).exec());
     return tx.commit();
   }
 
@@ -347,7 +357,7 @@ class SqliteCatalog final : public Catalog {
   std::mutex& mu_;
   Stmt s_add_customer_, s_get_customer_, s_list_customers_, s_add_key_, s_find_key_, s_list_keys_, s_revoke_key_,
       s_key_exists_, s_results_after_, s_get_state_, s_set_state_, s_insert_entry_, s_touch_dataset_, s_unsealed_,
-      s_unsealed_records_, s_capture_, s_insert_shard_, s_mark_sealed_, s_touch_updated_, s_shards_, s_leaves_, s_datasets_,
+      s_unsealed_records_, s_capture_, s_insert_shard_, s_mark_sealed_, s_note_sealed_, s_shards_, s_leaves_, s_datasets_,
       s_records_since_;
 };
 

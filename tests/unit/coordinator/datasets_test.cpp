@@ -3,6 +3,7 @@
 // manifest and Merkle root, downloads with Range and ETag, records since a cursor, and every
 // bad request answered with problem+json and no change of state.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
@@ -121,6 +122,7 @@ class DatasetsTest : public ApiFixture {
   }
 
   std::unique_ptr<datasets::Assembler> assembler_;
+  std::int64_t upload_ms_ = 0;
   TestNode node_;
   std::map<std::string, std::string> customer_ids_;
 };
@@ -250,6 +252,74 @@ TEST_F(DatasetsTest, RecordsWaitingPastSealAfterBecomeAShardWhileTheJobRuns) {
   EXPECT_NE(ndjson->find("slow text"), std::string::npos);
   auto job_view = json::parse(call(request("GET", "/v1/jobs/" + std::to_string(job), key)).body).as_object();
   EXPECT_EQ(job_view.at("state"), "active");
+}
+
+// What waits to be sealed is counted as entries are ingested and sealed, and those counts are
+// what the entries themselves add up to: after part of a job (full shards sealed, the rest
+// waiting), after a database from before the counts is upgraded, and after the job ends.
+TEST_F(DatasetsTest, WhatWaitsToBeSealedIsCountedAsEntriesComeAndGo) {
+  const std::string key = add_customer("acme");
+  const std::int64_t job = submit(key, 9);
+  auto lease = call(node_.lease_request(clock_.now_ms(), 256));
+  auto tasks = protocol::parse_lease_response(lease.body);
+  ASSERT_TRUE(tasks.ok()) << lease.body;
+  ASSERT_EQ(tasks->tasks.size(), 9u);
+  auto upload = [&](std::size_t from, std::size_t to) {
+    std::vector<protocol::ResultLine> lines;
+    for (std::size_t i = from; i < to; ++i) lines.push_back(node_.ok_line(tasks->tasks[i], {}, "text of " + tasks->tasks[i].url));
+    ASSERT_EQ(call(node_.upload_request(clock_.now_ms(), lines)).status, 200);
+  };
+  // The counts against the waiting entries themselves.
+  auto expect_counts_match = [&](Store& store, const char* when) {
+    SCOPED_TRACE(when);
+    auto entries = store.catalog().unsealed_records(job, 0, 1000);
+    ASSERT_TRUE(entries.ok());
+    std::int64_t bytes = 0;
+    for (const auto& [e, record] : *entries) bytes += e.bytes;
+    auto waiting = store.catalog().unsealed();
+    ASSERT_TRUE(waiting.ok());
+    if (entries->empty()) {
+      EXPECT_TRUE(waiting->empty());
+      return;
+    }
+    ASSERT_EQ(waiting->size(), 1u);
+    EXPECT_EQ((*waiting)[0].job_id, job);
+    EXPECT_EQ((*waiting)[0].records, static_cast<std::int64_t>(entries->size()));
+    EXPECT_EQ((*waiting)[0].bytes, bytes);
+    EXPECT_EQ((*waiting)[0].oldest_ms, upload_ms_);
+  };
+  upload_ms_ = clock_.now_ms();
+  upload(0, 5);
+  ASSERT_TRUE(assembler_->run_once().ok());
+  auto shards = store_->catalog().shards(job);
+  ASSERT_TRUE(shards.ok());
+  EXPECT_GE(shards->size(), 1u);  // full shards sealed, the rest waits
+  auto waiting = store_->catalog().unsealed();
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_GT((*waiting)[0].records, 0);
+  expect_counts_match(*store_, "part of the job sealed");
+
+  // A database of schema 3 (before the counts) gets them counted when it is opened.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("api.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE datasets DROP COLUMN unsealed_records; "
+                         "ALTER TABLE datasets DROP COLUMN unsealed_bytes; PRAGMA user_version=3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+  auto reopened = open_sqlite_store(SqliteOptions{dir_.file("api.db")});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  expect_counts_match(**reopened, "upgraded from schema 3");
+  reopened->reset();
+
+  // The job's last results end it: everything is sealed and nothing waits. (The fixture's
+  // store goes on, its statements prepared again on the upgraded schema.)
+  upload(5, 9);
+  ASSERT_TRUE(assembler_->run_once().ok());
+  expect_counts_match(*store_, "the job over");
 }
 
 TEST_F(DatasetsTest, RecordsSinceACursorArriveAsZstdNdjsonAndPageOn) {
