@@ -21,6 +21,13 @@ Status make_dir(const std::string& path) {
   return {};
 }
 
+constexpr int kPassGapMs = 50;
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
 bool job_over(const Job& job) {
   return (job.state == JobState::done || job.state == JobState::cancelled) && job.counts.leased == 0;
 }
@@ -88,9 +95,21 @@ Result<PassResult> Assembler::ingest() {
 Result<std::int64_t> Assembler::seal_due() {
   Catalog& cat = store_.catalog();
   MEADOW_ASSIGN(auto pending, cat.unsealed());
+  if (const std::uint64_t version = store_.jobs_version(); version != known_version_) {
+    running_.clear();
+    known_version_ = version;
+  }
   std::int64_t sealed = 0;
   for (const auto& u : pending) {
+    // The oldest entry's age says when to seal a part shard, unless full ones go first.
+    const bool waited = options_.seal_after_ms > 0 && clock_.now_ms() - u.oldest_ms >= options_.seal_after_ms;
+    const bool may_seal = u.bytes >= options_.shard_bytes || waited || !running_.contains(u.job_id);
+    if (!may_seal && file_exists(file_path(u.job_id, "manifest.json"))) continue;
     MEADOW_ASSIGN(Job job, store_.get_job(u.job_id));
+    if (job.state == JobState::done || job.state == JobState::cancelled)
+      running_.erase(job.id);
+    else
+      running_.insert(job.id);
     std::int64_t bytes = u.bytes;
     bool wrote = false;
     while (bytes >= options_.shard_bytes) {
@@ -100,9 +119,7 @@ Result<std::int64_t> Assembler::seal_due() {
       ++sealed;
       wrote = true;
     }
-    // The oldest entry's age says when to seal a part shard, unless full ones just went.
-    const bool waited = !wrote && options_.seal_after_ms > 0 && clock_.now_ms() - u.oldest_ms >= options_.seal_after_ms;
-    if (bytes > 0 && (job_over(job) || waited)) {
+    if (bytes > 0 && (job_over(job) || (waited && !wrote))) {
       MEADOW_ASSIGN(std::int64_t done, seal_one(job, INT64_MAX));
       if (done > 0) {
         ++sealed;
@@ -110,8 +127,7 @@ Result<std::int64_t> Assembler::seal_due() {
       }
     }
     // A dataset is listed from its first entry; its manifest exists from then on too.
-    struct stat st {};
-    if (wrote || ::stat(file_path(job.id, "manifest.json").c_str(), &st) != 0) MEADOW_TRY(write_manifest(job));
+    if (wrote || !file_exists(file_path(job.id, "manifest.json"))) MEADOW_TRY(write_manifest(job));
   }
   return sealed;
 }
@@ -206,6 +222,9 @@ void Assembler::start() {
       auto r = run_once();
       if (!r.ok()) log_.warn("datasets", "dataset assembly failed: " + r.error().message);
       lock.lock();
+      // Uploads arriving back to back wake it each time: a short pause between passes lets
+      // each ingest a larger batch, in one transaction, instead of a pass per upload.
+      cv_.wait_for(lock, std::chrono::milliseconds(kPassGapMs), [this] { return stopping_; });
     }
   });
 }

@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -79,7 +80,12 @@ class Assembler {
   const Clock& clock_;
   Logger& log_;
   AssemblerOptions options_;
-  std::mutex pass_mu_;  // one pass at a time
+  // Jobs last seen neither done nor cancelled, as of jobs_version known_version_: until that
+  // changes they cannot have ended, so a pass need not read them (reading a job counts its
+  // tasks, and holds the store while it does).
+  std::set<std::int64_t> running_;
+  std::uint64_t known_version_ = 0;
+  std::mutex pass_mu_;  // one pass at a time; guards running_ and known_version_
   std::mutex mu_;       // guards woken_ and stopping_
   std::condition_variable cv_;
   bool woken_ = false;
