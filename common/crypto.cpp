@@ -224,9 +224,10 @@ Sha256 sha256(std::string_view data) {
   return out;
 }
 
-std::string sha256_hex(std::string_view data) {
-  const Sha256 d = sha256(data);
-  return to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
+
+std::string to_hex(const Sha256& digest) {
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 struct Sha256Stream::Impl {

@@ -19,6 +19,7 @@ using Sha256 = std::array<std::uint8_t, 32>;
 
 Sha256 sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);  // lower-case hex, 64 characters
+std::string to_hex(const Sha256& digest);        // lower-case hex, 64 characters
 
 // Incremental SHA-256 for streams.
 class Sha256Stream {

@@ -11,14 +11,6 @@ namespace meadow::client {
 
 namespace json = boost::json;
 
-namespace {
-
-std::string hex_of(const crypto::Sha256& d) {
-  return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
-}
-
-}  // namespace
-
 void add_page_fields(json::object& r, const extract::Page& page, std::string_view body, const PageHashes* hashes) {
   if (!page.lang.empty()) r["lang"] = page.lang;
   r["title"] = page.title;
@@ -38,8 +30,8 @@ void add_page_fields(json::object& r, const extract::Page& page, std::string_vie
   if (!meta.json_ld.empty()) r["jsonld"] = json::array(meta.json_ld.begin(), meta.json_ld.end());
   if (!meta.opengraph.empty()) r["opengraph"] = extract::opengraph_json(meta.opengraph);
   if (!page.fields.empty()) r["fields"] = page.fields;
-  r["body_sha256"] = hex_of(hashes != nullptr ? hashes->body : crypto::sha256(body));
-  r["text_sha256"] = hex_of(hashes != nullptr ? hashes->text : crypto::sha256(page.text));
+  r["body_sha256"] = crypto::to_hex(hashes != nullptr ? hashes->body : crypto::sha256(body));
+  r["text_sha256"] = crypto::to_hex(hashes != nullptr ? hashes->text : crypto::sha256(page.text));
   r["simhash"] = extract::simhash_hex(extract::simhash(page.text));
   r["extractor"] = json::object{{"name", extract::kExtractorName}, {"version", extract::kExtractorVersion}};
 }

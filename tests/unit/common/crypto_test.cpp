@@ -25,10 +25,6 @@ std::string unhex(std::string_view hex) {
   return r.ok() ? r.value() : std::string();
 }
 
-std::string hex_of(const Sha256& d) {
-  return to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
-}
-
 // RFC 8032 section 7.1.
 struct Rfc8032Vector {
   const char* seed;
@@ -219,7 +215,7 @@ TEST(Sha256, ManyAtOnceAgreeWithOpenSsl) {
   std::vector<Sha256> out(abc.size());
   sha256_lanes(abc, out.data());
   for (const Sha256& d : out)
-    EXPECT_EQ(hex_of(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(to_hex(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Ed25519, TamperedMessageOrSignatureDoesNotVerify) {
@@ -277,7 +273,7 @@ TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(hex_of(sha256("abc")), sha256_hex("abc"));
+  EXPECT_EQ(to_hex(sha256("abc")), sha256_hex("abc"));
 }
 
 TEST(Sha256, StreamMatchesOneShot) {
@@ -288,7 +284,7 @@ TEST(Sha256, StreamMatchesOneShot) {
   EXPECT_EQ(s.finish(), sha256(data));
   Sha256Stream million;
   for (int i = 0; i < 1000; ++i) million.update(std::string(1000, 'a'));
-  EXPECT_EQ(hex_of(million.finish()),
+  EXPECT_EQ(to_hex(million.finish()),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
